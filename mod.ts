@@ -1,0 +1,31 @@
+/**
+ * `@rapidata/fetch`: a small client for the Rapidata API that runs unchanged on Cloudflare Workers,
+ * Deno, Node and Bun. OAuth 2 client credentials (scope `openid email api` by default, so tokens carry
+ * the audience `https://api.rapidata.ai`), an edge-safe token cache, and an authenticated `fetch`
+ * with JSON helpers and typed errors.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from "@rapidata/fetch";
+ *
+ * const rapidata = createClient({ clientId: "my-id", clientSecret: "my-secret" });
+ * const orders = await rapidata.get("/orders", { query: { page: 1 } });
+ * ```
+ *
+ * @module
+ */
+
+export { type ClientOptions, createClient, type RapidataClient, type RequestOptions } from "./src/client.ts";
+export type { ClientAuthentication } from "./src/client_credentials.ts";
+export { DEFAULT_SCOPE } from "./src/environments.ts";
+export { type EnvSource, fromEnv } from "./src/env.ts";
+export {
+  isRapidataError,
+  RapidataApiError,
+  RapidataAuthError,
+  RapidataError,
+  type RapidataErrorCode,
+  RapidataTimeoutError,
+} from "./src/errors.ts";
+export type { Query, QueryValue } from "./src/url.ts";
+export { VERSION } from "./src/version.ts";

@@ -1,0 +1,62 @@
+/**
+ * `fromEnv`: a client from `RAPIDATA_CLIENT_ID`, `RAPIDATA_CLIENT_SECRET` and `RAPIDATA_ENVIRONMENT`.
+ *
+ * @module
+ */
+
+import { type ClientOptions, createClient, type RapidataClient } from "./client.ts";
+
+/** A Workers `env` object, or any record of variables. */
+export type EnvSource = Readonly<Record<string, unknown>>;
+
+interface DenoLike {
+  env?: { get(name: string): string | undefined };
+}
+
+/** Reads a variable: from `env` when given, else `Deno.env`, else Node's process environment. */
+function read(env: EnvSource | undefined, name: string): string | undefined {
+  let value: unknown;
+  if (env !== undefined) {
+    value = env[name];
+  } else {
+    const deno = (globalThis as { Deno?: DenoLike }).Deno;
+    const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+    try {
+      value = deno?.env ? deno.env.get(name) : proc?.env?.[name];
+    } catch {
+      value = undefined; // Deno without --allow-env: treated as unset
+    }
+  }
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/**
+ * Creates a client from environment variables: `RAPIDATA_CLIENT_ID`, `RAPIDATA_CLIENT_SECRET` and
+ * (optional) `RAPIDATA_ENVIRONMENT`, read from `env` (a Workers `env` object) when given, else from
+ * `Deno.env` or Node's `process.env`. Empty strings count as unset. `options` are passed to
+ * `createClient` and win over the variables.
+ *
+ * @throws {TypeError} naming the variable that is missing.
+ * @example
+ * ```ts
+ * import { fromEnv } from "@rapidata/fetch";
+ *
+ * export default {
+ *   async fetch(_request: Request, env: Record<string, string>): Promise<Response> {
+ *     const rapidata = fromEnv(env);
+ *     return Response.json(await rapidata.get("/orders"));
+ *   },
+ * };
+ * ```
+ */
+export function fromEnv(env?: EnvSource, options: Omit<ClientOptions, "token" | "expiresAt"> = {}): RapidataClient {
+  if (env !== undefined && (env === null || typeof env !== "object")) {
+    throw new TypeError("fromEnv: env must be an object of variables (such as a Workers env)");
+  }
+  const clientId = options.clientId ?? read(env, "RAPIDATA_CLIENT_ID");
+  const clientSecret = options.clientSecret ?? read(env, "RAPIDATA_CLIENT_SECRET");
+  if (clientId === undefined) throw new TypeError("fromEnv: RAPIDATA_CLIENT_ID is not set (or empty)");
+  if (clientSecret === undefined) throw new TypeError("fromEnv: RAPIDATA_CLIENT_SECRET is not set (or empty)");
+  const environment = options.environment ?? read(env, "RAPIDATA_ENVIRONMENT");
+  return createClient({ ...options, clientId, clientSecret, environment });
+}

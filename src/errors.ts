@@ -1,0 +1,202 @@
+/**
+ * Errors thrown by `@rapidata/fetch`: one base class, a few subclasses, a string-literal `code` on each.
+ *
+ * Nothing here ever carries a client secret or an access token: messages are built from fixed text
+ * plus server-provided descriptions that pass through {@link redact}, the raw `Response` is
+ * non-enumerable, and no error keeps the request body.
+ *
+ * @module
+ */
+
+/**
+ * Every `code` a {@link RapidataError} can carry.
+ *
+ * | code | class | when |
+ * |---|---|---|
+ * | `ERR_TOKEN_REJECTED` | {@link RapidataAuthError} | the token endpoint answered with an OAuth error (`error` holds e.g. `invalid_client`) or an unexpected status |
+ * | `ERR_TOKEN_RESPONSE` | {@link RapidataAuthError} | the token endpoint answered 200 with something that is not a valid bearer token response |
+ * | `ERR_TOKEN_EXPIRED` | {@link RapidataAuthError} | a fixed `token` given to `createClient` has expired |
+ * | `ERR_API_RESPONSE` | {@link RapidataApiError} | an API call answered with a non-2xx status (JSON helpers) |
+ * | `ERR_API_BODY` | {@link RapidataApiError} | a 2xx API answer whose body is not the JSON it claims to be |
+ * | `ERR_TIMEOUT` | {@link RapidataTimeoutError} | an HTTP attempt took longer than the `timeout` option |
+ * | `ERR_NETWORK` | {@link RapidataError} | the connection failed (the platform's error is the `cause`) |
+ * | `ERR_REDIRECT` | {@link RapidataError} | too many redirects, or a redirect without a usable `Location` |
+ */
+export type RapidataErrorCode =
+  | "ERR_TOKEN_REJECTED"
+  | "ERR_TOKEN_RESPONSE"
+  | "ERR_TOKEN_EXPIRED"
+  | "ERR_API_RESPONSE"
+  | "ERR_API_BODY"
+  | "ERR_TIMEOUT"
+  | "ERR_NETWORK"
+  | "ERR_REDIRECT";
+
+const REDACTED = "[redacted]";
+
+/**
+ * Replaces every occurrence of each secret in `text` with `[redacted]`.
+ * Secrets shorter than 4 characters are ignored (they would blank out ordinary words).
+ * @internal
+ */
+export function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= 4 && out.includes(secret)) out = out.split(secret).join(REDACTED);
+  }
+  return out;
+}
+
+/**
+ * The base class of every error `@rapidata/fetch` throws on purpose (misuse is a plain `TypeError`).
+ *
+ * @example
+ * ```ts
+ * import { createClient, isRapidataError } from "@rapidata/fetch";
+ * const rapidata = createClient({ clientId: "id", clientSecret: "secret" });
+ * try {
+ *   await rapidata.get("/orders");
+ * } catch (error) {
+ *   if (isRapidataError(error)) console.error(error.code, error.message);
+ * }
+ * ```
+ */
+export class RapidataError extends Error {
+  /** Which failure this is; stable across versions. */
+  readonly code: RapidataErrorCode;
+
+  /** @param code the failure; @param message text without secrets; @param options standard `cause` */
+  constructor(code: RapidataErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "RapidataError";
+    this.code = code;
+  }
+}
+
+/**
+ * The token endpoint refused to issue a token, answered with something that is not a token, or a
+ * fixed token expired. `error` and `errorDescription` are the OAuth 2 fields (RFC 6749 §5.2) when the
+ * server sent them, in a JSON body or in a `WWW-Authenticate` challenge.
+ *
+ * @example
+ * ```ts
+ * import { RapidataAuthError, createClient } from "@rapidata/fetch";
+ * const rapidata = createClient({ clientId: "id", clientSecret: "wrong" });
+ * try {
+ *   await rapidata.accessToken();
+ * } catch (error) {
+ *   if (error instanceof RapidataAuthError && error.error === "invalid_client") {
+ *     console.error("check RAPIDATA_CLIENT_ID / RAPIDATA_CLIENT_SECRET");
+ *   }
+ * }
+ * ```
+ */
+export class RapidataAuthError extends RapidataError {
+  /** The OAuth error code, such as `invalid_client` or `invalid_scope`, when the server sent one. */
+  readonly error: string | undefined;
+  /** The server's `error_description`, with any credential redacted. */
+  readonly errorDescription: string | undefined;
+  /** HTTP status of the token endpoint's answer (`undefined` for an expired fixed token). */
+  readonly status: number | undefined;
+  /** The token endpoint's answer (non-enumerable, its body may already be read). */
+  declare readonly response: Response | undefined;
+
+  /** @internal */
+  constructor(
+    code: "ERR_TOKEN_REJECTED" | "ERR_TOKEN_RESPONSE" | "ERR_TOKEN_EXPIRED",
+    message: string,
+    init: { error?: string; errorDescription?: string; status?: number; response?: Response } = {},
+  ) {
+    super(code, message);
+    this.name = "RapidataAuthError";
+    this.error = init.error;
+    this.errorDescription = init.errorDescription;
+    this.status = init.status;
+    Object.defineProperty(this, "response", { value: init.response, enumerable: false });
+  }
+}
+
+/**
+ * The Rapidata API answered a JSON helper call with a non-2xx status (or an unreadable 2xx body).
+ * `message` is the ProblemDetails `detail` or `title` (or a `message` / `error` field), `details`
+ * the parsed body, `traceId` the `x-trace-id` header or the body's `traceId`.
+ *
+ * @example
+ * ```ts
+ * import { RapidataApiError, createClient } from "@rapidata/fetch";
+ * const rapidata = createClient({ clientId: "id", clientSecret: "secret" });
+ * try {
+ *   await rapidata.get("/order/does-not-exist");
+ * } catch (error) {
+ *   if (error instanceof RapidataApiError && error.status === 404) console.error(error.traceId);
+ * }
+ * ```
+ */
+export class RapidataApiError extends RapidataError {
+  /** HTTP status of the answer. */
+  readonly status: number;
+  /** The parsed body (JSON when it was JSON, else the text), `undefined` when empty. */
+  readonly details: unknown;
+  /** Rapidata's trace id for support requests, if the answer carried one. */
+  readonly traceId: string | undefined;
+  /** The answer itself (non-enumerable; its body has been read). */
+  declare readonly response: Response;
+
+  /** @internal */
+  constructor(
+    code: "ERR_API_RESPONSE" | "ERR_API_BODY",
+    message: string,
+    init: { status: number; details?: unknown; traceId?: string; response: Response },
+  ) {
+    super(code, message);
+    this.name = "RapidataApiError";
+    this.status = init.status;
+    this.details = init.details;
+    this.traceId = init.traceId;
+    Object.defineProperty(this, "response", { value: init.response, enumerable: false });
+  }
+}
+
+/**
+ * An HTTP attempt (token request or API call) took longer than the client's `timeout`.
+ * A caller's own `AbortSignal` surfaces as the platform's `AbortError` instead.
+ *
+ * @example
+ * ```ts
+ * import { RapidataTimeoutError, createClient } from "@rapidata/fetch";
+ * const rapidata = createClient({ clientId: "id", clientSecret: "secret", timeout: 5_000 });
+ * try {
+ *   await rapidata.get("/orders");
+ * } catch (error) {
+ *   if (error instanceof RapidataTimeoutError) console.error(`gave up after ${error.timeout} ms`);
+ * }
+ * ```
+ */
+export class RapidataTimeoutError extends RapidataError {
+  /** The limit that was exceeded, in milliseconds. */
+  readonly timeout: number;
+
+  /** @internal */
+  constructor(what: "token request" | "API request", timeout: number) {
+    super("ERR_TIMEOUT", `Rapidata ${what} timed out after ${timeout} ms`);
+    this.name = "RapidataTimeoutError";
+    this.timeout = timeout;
+  }
+}
+
+const NAMES = new Set(["RapidataError", "RapidataAuthError", "RapidataApiError", "RapidataTimeoutError"]);
+
+/**
+ * True for any error thrown by `@rapidata/fetch` on purpose, also across bundles and realms
+ * (it compares `name`, not the prototype chain).
+ *
+ * @example
+ * ```ts
+ * import { isRapidataError } from "@rapidata/fetch";
+ * const error: unknown = new Error("boom");
+ * console.log(isRapidataError(error)); // false
+ * ```
+ */
+export function isRapidataError(value: unknown): value is RapidataError {
+  return value instanceof Error && NAMES.has(value.name) && typeof (value as RapidataError).code === "string";
+}

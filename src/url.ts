@@ -1,0 +1,49 @@
+/**
+ * URLs: resolving a path against the API base, and serialising query objects.
+ *
+ * @module
+ */
+
+/** A single query value; `null` and `undefined` are skipped. */
+export type QueryValue = string | number | boolean | bigint | null | undefined;
+
+/**
+ * Query parameters for the JSON helpers. Arrays become repeated keys (`?id=1&id=2`);
+ * `null` / `undefined` values are left out. A `URLSearchParams` is used as is.
+ */
+export type Query = Record<string, QueryValue | readonly QueryValue[]> | URLSearchParams;
+
+/** Appends `query` to `url.search` (after any query the path already had). @internal */
+export function appendQuery(url: URL, query: Query | undefined): void {
+  if (query === undefined) return;
+  if (query instanceof URLSearchParams) {
+    for (const [key, value] of query) url.searchParams.append(key, value);
+    return;
+  }
+  if (query === null || typeof query !== "object") throw new TypeError(`"query" must be an object`);
+  for (const [key, raw] of Object.entries(query)) {
+    for (const value of Array.isArray(raw) ? raw : [raw]) {
+      if (value === undefined || value === null) continue;
+      const type = typeof value;
+      if (type !== "string" && type !== "number" && type !== "boolean" && type !== "bigint") {
+        throw new TypeError(`"query.${key}" must be a string, number, boolean or an array of them`);
+      }
+      url.searchParams.append(key, String(value));
+    }
+  }
+}
+
+/**
+ * Resolves a `fetch` input to a URL: strings starting with `/` are appended to the API base (which may
+ * carry a path prefix), other strings and `URL`s must be absolute. @internal
+ */
+export function resolveUrl(input: string | URL, apiBase: string): URL {
+  if (input instanceof URL) return new URL(input.href);
+  if (typeof input !== "string") throw new TypeError("input must be a path, a URL or a Request");
+  if (input.startsWith("/") && !input.startsWith("//")) return new URL(apiBase + input);
+  try {
+    return new URL(input);
+  } catch {
+    throw new TypeError(`input must be an absolute URL or a path starting with "/" (got "${input.slice(0, 100)}")`);
+  }
+}
