@@ -1,0 +1,396 @@
+/**
+ * A local stand-in of Rapidata: its token endpoint and a few API routes, as one Web-standard fetch
+ * handler. It runs wherever `fetch` runs (Node, Deno, Bun, workerd): pass `standIn.fetch` as a client's
+ * `fetch` option, or serve it on loopback.
+ *
+ * @module
+ */
+
+import { base64url, newSigningKey, signJwt, verifyJwt } from "./jwt.ts";
+
+/** A client the stand-in knows. */
+export interface StandInClient {
+  /** OAuth client id. */
+  clientId: string;
+  /** OAuth client secret. */
+  clientSecret: string;
+  /** Scopes this client may request. @default ["openid", "email", "profile", "api"] */
+  scopes?: string[];
+  /** Lifetime in seconds of tokens issued to this client. @default the stand-in's `tokenLifetime` */
+  tokenLifetime?: number;
+  /** Leave `expires_in` out of token responses. @default false */
+  omitExpiresIn?: boolean;
+}
+
+/** Options of {@link createStandIn}. */
+export interface StandInOptions {
+  /** Clients known from the start. @default [] (add some with `addClient`) */
+  clients?: StandInClient[];
+  /** Lifetime in seconds of issued tokens. @default 3600 */
+  tokenLifetime?: number;
+  /** The audience put into tokens when the `api` scope was granted. @default "https://api.rapidata.ai" */
+  audience?: string;
+  /** The `iss` of issued tokens. @default "https://auth.rapidata.ai/" */
+  issuer?: string;
+  /** The stand-in's clock, epoch milliseconds. @default Date.now */
+  now?: () => number;
+}
+
+/** What the stand-in has seen for one client (or for all). */
+export interface StandInStats {
+  /** Requests to `POST /connect/token`, successful or not. */
+  tokenRequests: number;
+  /** Tokens issued. */
+  tokensIssued: number;
+  /** API calls made with a token of this client (accepted or not). */
+  apiCalls: number;
+  /** How the client last authenticated: `"basic"`, `"post"` or `undefined`. */
+  lastAuthMethod: string | undefined;
+  /** The scope last requested. */
+  lastScope: string | undefined;
+  /** The `X-Client` header of the last API call. */
+  lastXClient: string | undefined;
+}
+
+/** The stand-in: a fetch handler plus controls and counters. */
+export interface StandIn {
+  /**
+   * Handles one request: token endpoint, API routes, and the `/__stand-in/*` control routes. It has
+   * `fetch`'s signature, so it can be a client's `fetch` option or a server's handler.
+   */
+  readonly fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+  /** Registers a client; missing fields get random values. */
+  addClient(client?: Partial<StandInClient>): StandInClient;
+  /** Counters for one client, or summed over all. */
+  stats(clientId?: string): StandInStats;
+  /** Makes every token issued so far to `clientId` invalid for the API (answers 401). */
+  revokeTokens(clientId: string): void;
+  /** Holds token responses for `clientId` until the returned function is called. */
+  holdTokens(clientId: string): () => void;
+}
+
+interface ClientState extends StandInClient {
+  stats: StandInStats;
+  revokedBefore: number;
+  issued: number;
+  hold: Promise<void> | undefined;
+  release: (() => void) | undefined;
+}
+
+const DEFAULT_SCOPES = ["openid", "email", "profile", "api"];
+const ORDERS = Array.from({ length: 25 }, (_, i) => ({
+  id: `order-${i + 1}`,
+  orderName: `Order ${i + 1}`,
+  state: i % 3 === 0 ? "Completed" : "Processing",
+}));
+
+function randomId(prefix: string): string {
+  return `${prefix}${base64url(crypto.getRandomValues(new Uint8Array(12)))}`;
+}
+
+function traceId(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
+  });
+}
+
+function problem(status: number, title: string, detail?: string, extra: Record<string, unknown> = {}): Response {
+  const trace = traceId();
+  return new Response(
+    JSON.stringify({
+      type: `https://tools.ietf.org/html/rfc9110#section-15.${status < 500 ? 5 : 6}.${status % 100 + 1}`,
+      title,
+      status,
+      detail,
+      traceId: trace,
+      ...extra,
+    }),
+    { status, headers: { "content-type": "application/problem+json", "x-trace-id": trace } },
+  );
+}
+
+function oauthError(status: number, error: string, description: string, challenge = false): Response {
+  const headers: Record<string, string> = {};
+  if (challenge) headers["www-authenticate"] = `Basic realm="rapidata", error="${error}"`;
+  return json(status, { error, error_description: description }, headers);
+}
+
+/** RFC 6749 §2.3.1: credentials in Basic auth are form-urlencoded first. */
+function formDecode(text: string): string {
+  return decodeURIComponent(text.replace(/\+/g, " "));
+}
+
+function emptyStats(): StandInStats {
+  return { tokenRequests: 0, tokensIssued: 0, apiCalls: 0, lastAuthMethod: undefined, lastScope: undefined, lastXClient: undefined };
+}
+
+/**
+ * Creates a stand-in of Rapidata's identity server and API.
+ *
+ * Routes: `POST /connect/token` (client credentials; `client_secret_basic` or `client_secret_post`),
+ * `GET /orders`, `GET /order/{id}`, `POST /dataset` (bearer token with the API audience required),
+ * and for tests driven over HTTP: `POST /__stand-in/clients`, `GET /__stand-in/stats?client_id=`,
+ * `POST /__stand-in/revoke?client_id=`, `POST /__stand-in/hold?client_id=`,
+ * `POST /__stand-in/release?client_id=`, `ANY /__stand-in/echo` (what arrived, no auth needed) and
+ * `GET /__stand-in/redirect?to=URL&status=302`.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from "@rapidata/fetch";
+ * import { createStandIn } from "@rapidata/fetch/testing";
+ *
+ * const standIn = createStandIn();
+ * const { clientId, clientSecret } = standIn.addClient();
+ * const rapidata = createClient({ clientId, clientSecret, fetch: standIn.fetch });
+ * await rapidata.get("/orders");
+ * console.log(standIn.stats(clientId).tokenRequests); // 1
+ * ```
+ */
+export function createStandIn(options: StandInOptions = {}): StandIn {
+  const now = options.now ?? Date.now;
+  const audience = options.audience ?? "https://api.rapidata.ai";
+  const issuer = options.issuer ?? "https://auth.rapidata.ai/";
+  const defaultLifetime = options.tokenLifetime ?? 3600;
+  const clients = new Map<string, ClientState>();
+  let keyPromise: Promise<CryptoKey> | undefined;
+  const key = () => keyPromise ??= newSigningKey();
+
+  function addClient(client: Partial<StandInClient> = {}): StandInClient {
+    const state: ClientState = {
+      clientId: client.clientId ?? randomId("client-"),
+      clientSecret: client.clientSecret ?? randomId("secret-"),
+      scopes: client.scopes ?? DEFAULT_SCOPES,
+      tokenLifetime: client.tokenLifetime ?? defaultLifetime,
+      omitExpiresIn: client.omitExpiresIn ?? false,
+      stats: emptyStats(),
+      revokedBefore: 0,
+      issued: 0,
+      hold: undefined,
+      release: undefined,
+    };
+    clients.set(state.clientId, state);
+    const { clientId, clientSecret, scopes, tokenLifetime, omitExpiresIn } = state;
+    return { clientId, clientSecret, scopes: [...scopes!], tokenLifetime, omitExpiresIn };
+  }
+  for (const client of options.clients ?? []) addClient(client);
+
+  function holdTokens(clientId: string): () => void {
+    const state = clients.get(clientId);
+    if (!state) throw new TypeError(`unknown client ${clientId}`);
+    if (!state.hold) {
+      state.hold = new Promise<void>((resolve) => {
+        state.release = () => {
+          state.hold = state.release = undefined;
+          resolve();
+        };
+      });
+    }
+    return () => state.release?.();
+  }
+
+  async function token(request: Request): Promise<Response> {
+    const type = request.headers.get("content-type") ?? "";
+    if (!type.toLowerCase().startsWith("application/x-www-form-urlencoded")) {
+      return oauthError(400, "invalid_request", "the body must be application/x-www-form-urlencoded");
+    }
+    const form = new URLSearchParams(await request.text());
+    const authorization = request.headers.get("authorization");
+    let clientId: string | undefined;
+    let secret: string | undefined;
+    let method: string | undefined;
+    if (authorization !== null) {
+      const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(authorization);
+      let decoded: string | undefined;
+      try {
+        decoded = match ? atob(match[1]!) : undefined;
+      } catch { /* malformed */ }
+      const colon = decoded?.indexOf(":") ?? -1;
+      if (decoded === undefined || colon < 0) return oauthError(401, "invalid_client", "malformed Basic credentials", true);
+      try {
+        clientId = formDecode(decoded.slice(0, colon));
+        secret = formDecode(decoded.slice(colon + 1));
+      } catch {
+        return oauthError(401, "invalid_client", "malformed Basic credentials", true);
+      }
+      method = "basic";
+      if (form.has("client_secret")) {
+        return oauthError(400, "invalid_request", "more than one client authentication method was used");
+      }
+    } else if (form.has("client_secret")) {
+      clientId = form.get("client_id") ?? undefined;
+      secret = form.get("client_secret") ?? undefined;
+      method = "post";
+    }
+    const state = clientId === undefined ? undefined : clients.get(clientId);
+    if (state) {
+      state.stats.tokenRequests++;
+      state.stats.lastAuthMethod = method;
+      state.stats.lastScope = form.get("scope") ?? undefined;
+    }
+    if (!state || secret !== state.clientSecret) {
+      return oauthError(401, "invalid_client", "unknown client or wrong secret", method === "basic");
+    }
+    if (form.get("grant_type") !== "client_credentials") {
+      return oauthError(400, "unsupported_grant_type", "only client_credentials is supported here");
+    }
+    const requested = (form.get("scope") ?? "").split(" ").filter(Boolean);
+    const unknown = requested.filter((scope) => !state.scopes!.includes(scope));
+    if (unknown.length > 0) return oauthError(400, "invalid_scope", `scope not allowed: ${unknown.join(" ")}`);
+    if (state.hold) await state.hold;
+    const iat = Math.floor(now() / 1000);
+    const granted = requested.length > 0 ? requested : ["api"];
+    const claims = {
+      iss: issuer,
+      sub: state.clientId,
+      client_id: state.clientId,
+      aud: granted.includes("api") ? [audience] : [`${issuer}resources`],
+      scope: granted,
+      iat,
+      nbf: iat,
+      exp: iat + state.tokenLifetime!,
+      jti: randomId(""),
+      seq: ++state.issued,
+    };
+    state.stats.tokensIssued++;
+    const body: Record<string, unknown> = {
+      access_token: await signJwt(await key(), claims),
+      token_type: "Bearer",
+      scope: granted.join(" "),
+    };
+    if (!state.omitExpiresIn) body.expires_in = state.tokenLifetime;
+    return json(200, body);
+  }
+
+  /** Checks the bearer token; returns the client or a 401. */
+  async function authenticate(request: Request): Promise<ClientState | Response> {
+    const match = /^Bearer (\S+)$/.exec(request.headers.get("authorization") ?? "");
+    const deny = (description: string) =>
+      new Response(null, {
+        status: 401,
+        headers: {
+          "www-authenticate": `Bearer error="invalid_token", error_description="${description}"`,
+          "x-trace-id": traceId(),
+        },
+      });
+    if (!match) return deny("no bearer token");
+    const claims = await verifyJwt(await key(), match[1]!);
+    const state = typeof claims?.client_id === "string" ? clients.get(claims.client_id) : undefined;
+    if (!claims || !state) return deny("the token is not valid");
+    state.stats.apiCalls++;
+    state.stats.lastXClient = request.headers.get("x-client") ?? undefined;
+    if (typeof claims.exp !== "number" || claims.exp * 1000 <= now()) return deny("the token has expired");
+    if (!Array.isArray(claims.aud) || !claims.aud.includes(audience)) {
+      return deny(`the token's audience is not ${audience}`);
+    }
+    if (typeof claims.seq !== "number" || claims.seq <= state.revokedBefore) return deny("the token was revoked");
+    return state;
+  }
+
+  async function api(request: Request, url: URL): Promise<Response> {
+    const auth = await authenticate(request);
+    if (auth instanceof Response) return auth;
+    const trace = { "x-trace-id": traceId() };
+    const path = url.pathname;
+    if (request.method === "GET" && path === "/orders") {
+      const page = Math.max(1, Number(url.searchParams.get("page") ?? "1") || 1);
+      const pageSize = Math.min(100, Math.max(1, Number(url.searchParams.get("pageSize") ?? "10") || 10));
+      const items = ORDERS.slice((page - 1) * pageSize, page * pageSize);
+      return json(200, { items, page, pageSize, totalCount: ORDERS.length }, trace);
+    }
+    const order = /^\/order\/([^/]+)$/.exec(path);
+    if (request.method === "GET" && order) {
+      const found = ORDERS.find((o) => o.id === decodeURIComponent(order[1]!));
+      return found ? json(200, found, trace) : problem(404, "Not Found", `Order ${order[1]} does not exist`);
+    }
+    if (request.method === "POST" && path === "/dataset") {
+      let body: unknown;
+      try {
+        body = await request.json();
+      } catch { /* handled below */ }
+      const name = (body as { name?: unknown } | undefined)?.name;
+      if (typeof name !== "string" || name === "") {
+        return problem(400, "One or more validation errors occurred.", undefined, {
+          errors: { Name: ["The Name field is required."] },
+        });
+      }
+      return json(200, { datasetId: randomId("dataset-"), name }, trace);
+    }
+    return problem(404, "Not Found", `No route for ${request.method} ${path}`);
+  }
+
+  async function control(request: Request, url: URL): Promise<Response> {
+    const action = url.pathname.slice("/__stand-in/".length);
+    const clientId = url.searchParams.get("client_id") ?? "";
+    if (action === "echo") {
+      const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
+      return json(200, { method: request.method, url: request.url, headers: Object.fromEntries(request.headers), body });
+    }
+    if (action === "redirect") {
+      const to = url.searchParams.get("to") ?? "/";
+      return new Response(null, { status: Number(url.searchParams.get("status") ?? "302"), headers: { location: to } });
+    }
+    if (action === "clients" && request.method === "POST") {
+      const text = await request.text();
+      return json(200, addClient(text ? JSON.parse(text) : {}));
+    }
+    if (!clients.has(clientId) && action !== "stats") return json(404, { error: `unknown client ${clientId}` });
+    switch (action) {
+      case "stats":
+        return json(200, stats(clientId || undefined));
+      case "revoke":
+        revokeTokens(clientId);
+        return json(200, { ok: true });
+      case "hold":
+        holdTokens(clientId);
+        return json(200, { ok: true });
+      case "release":
+        clients.get(clientId)!.release?.();
+        return json(200, { ok: true });
+    }
+    return json(404, { error: `unknown control ${action}` });
+  }
+
+  function stats(clientId?: string): StandInStats {
+    if (clientId !== undefined) return { ...(clients.get(clientId)?.stats ?? emptyStats()) };
+    const sum = emptyStats();
+    for (const { stats: s } of clients.values()) {
+      sum.tokenRequests += s.tokenRequests;
+      sum.tokensIssued += s.tokensIssued;
+      sum.apiCalls += s.apiCalls;
+    }
+    return sum;
+  }
+
+  function revokeTokens(clientId: string): void {
+    const state = clients.get(clientId);
+    if (state) state.revokedBefore = state.issued;
+  }
+
+  async function handle(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname.startsWith("/__stand-in/")) return control(request, url);
+    if (url.pathname === "/connect/token") {
+      return request.method === "POST" ? token(request) : problem(405, "Method Not Allowed");
+    }
+    return api(request, url);
+  }
+
+  return {
+    fetch: async (input: string | URL | Request, init?: RequestInit) => {
+      try {
+        return await handle(new Request(input, init));
+      } catch (error) {
+        return problem(500, "Stand-in failure", error instanceof Error ? error.message : String(error));
+      }
+    },
+    addClient,
+    stats,
+    revokeTokens,
+    holdTokens,
+  };
+}

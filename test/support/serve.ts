@@ -1,0 +1,61 @@
+/**
+ * Serves a fetch handler on 127.0.0.1 with node:http (works on Node, Deno and Bun), for tests that
+ * need real HTTP.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface Served {
+  url: string;
+  close(): Promise<void>;
+}
+
+type Handler = (request: Request) => Promise<Response>;
+
+async function toRequest(req: IncomingMessage): Promise<Request> {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+  }
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of req) chunks.push(chunk as Uint8Array);
+  const hasBody = req.method !== "GET" && req.method !== "HEAD";
+  return new Request(`http://${req.headers.host}${req.url}`, {
+    method: req.method,
+    headers,
+    body: hasBody ? new Blob(chunks) : undefined,
+  });
+}
+
+async function write(res: ServerResponse, response: Response): Promise<void> {
+  const headers: [string, string][] = [];
+  response.headers.forEach((value, name) => headers.push([name, value]));
+  res.writeHead(response.status, headers.flat());
+  if (response.body) {
+    for await (const chunk of response.body) {
+      if (res.destroyed) break;
+      res.write(chunk);
+    }
+  }
+  res.end();
+}
+
+export function serve(handler: Handler, port = 0): Promise<Served> {
+  const server = createServer((req, res) => {
+    toRequest(req).then(handler).then((response) => write(res, response)).catch(() => res.destroy());
+  });
+  return new Promise((resolve) => {
+    server.listen(port, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections?.();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}
