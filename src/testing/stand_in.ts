@@ -136,7 +136,8 @@ function emptyStats(): StandInStats {
  * `GET /orders`, `GET /order/{id}`, `POST /dataset` (bearer token with the API audience required),
  * and for tests driven over HTTP: `POST /__stand-in/clients`, `GET /__stand-in/stats?client_id=`,
  * `POST /__stand-in/revoke?client_id=`, `POST /__stand-in/hold?client_id=`,
- * `POST /__stand-in/release?client_id=`, `ANY /__stand-in/echo` (what arrived, no auth needed) and
+ * `POST /__stand-in/release?client_id=`, `ANY /__stand-in/echo?status=200` (what arrived, no auth
+ * needed) and
  * `GET /__stand-in/redirect?to=URL&status=302`.
  *
  * @example
@@ -327,8 +328,11 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     const action = url.pathname.slice("/__stand-in/".length);
     const clientId = url.searchParams.get("client_id") ?? "";
     if (action === "echo") {
+      const status = Number(url.searchParams.get("status") ?? "200");
+      if (status === 204) return new Response(null, { status });
       const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
-      return json(200, { method: request.method, url: request.url, headers: Object.fromEntries(request.headers), body });
+      const headers = Object.fromEntries(request.headers);
+      return json(status, { method: request.method, url: request.url, headers, body });
     }
     if (action === "redirect") {
       const to = url.searchParams.get("to") ?? "/";

@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { createClient, DEFAULT_SCOPE, RapidataError } from "../../mod.ts";
+import { claims, fakeClock, newCredentials, standInClient, stats } from "../support/control.ts";
+import { describe, it, standInUrl } from "../support/harness.ts";
+
+describe("client credentials", () => {
+  it("requests the default scope, so the token carries the API audience", async () => {
+    const { rapidata, creds } = await standInClient();
+    const token = await rapidata.accessToken();
+    assert.equal(DEFAULT_SCOPE, "openid email api");
+    assert.equal((await stats(creds.clientId)).lastScope, "openid email api");
+    assert.deepEqual(claims(token).aud, ["https://api.rapidata.ai"]);
+    assert.equal(claims(token).client_id, creds.clientId);
+  });
+
+  it("without the api scope the token lacks the audience and the API refuses it", async () => {
+    const { rapidata } = await standInClient({ scope: "openid email" });
+    assert.ok(!(claims(await rapidata.accessToken()).aud as string[]).includes("https://api.rapidata.ai"));
+    assert.equal((await rapidata.fetch("/orders")).status, 401);
+  });
+
+  for (const clientAuthentication of ["client_secret_basic", "client_secret_post"] as const) {
+    it(`authenticates with ${clientAuthentication}, secrets with : % + and spaces included`, async () => {
+      const clientSecret = "a:b%20c+d e/f=g&h";
+      const { rapidata, creds } = await standInClient({ clientAuthentication }, {
+        clientId: `id:with %+ ${clientAuthentication}`,
+        clientSecret,
+      });
+      const orders = await rapidata.get<{ items: unknown[] }>("/orders");
+      assert.equal(orders.items.length, 10);
+      const seen = await stats(creds.clientId);
+      assert.equal(seen.lastAuthMethod, clientAuthentication === "client_secret_basic" ? "basic" : "post");
+      assert.equal(seen.tokensIssued, 1);
+    });
+  }
+});
+
+describe("token cache", () => {
+  it("reuses a token until leeway seconds before expiry", async () => {
+    const clock = fakeClock();
+    const { rapidata, creds } = await standInClient({ now: clock.now, leeway: 60 }, { tokenLifetime: 3600 });
+    const first = await rapidata.accessToken();
+    clock.advance(3539);
+    assert.equal(await rapidata.accessToken(), first);
+    await rapidata.get("/orders");
+    assert.equal((await stats(creds.clientId)).tokenRequests, 1);
+    clock.advance(2); // 3541 s: inside the 60 s leeway
+    const second = await rapidata.accessToken();
+    assert.notEqual(second, first);
+    assert.equal((await stats(creds.clientId)).tokenRequests, 2);
+  });
+
+  it("caps the leeway at half the lifetime, so short-lived tokens are still reused", async () => {
+    const clock = fakeClock();
+    const { rapidata, creds } = await standInClient({ now: clock.now, leeway: 60 }, { tokenLifetime: 40 });
+    const first = await rapidata.accessToken();
+    clock.advance(19);
+    assert.equal(await rapidata.accessToken(), first);
+    assert.equal((await stats(creds.clientId)).tokenRequests, 1);
+    clock.advance(2); // 21 s > 40 / 2
+    assert.notEqual(await rapidata.accessToken(), first);
+    assert.equal((await stats(creds.clientId)).tokenRequests, 2);
+  });
+
+  it("fetches a new token after expiry", async () => {
+    const clock = fakeClock();
+    const { rapidata, creds } = await standInClient({ now: clock.now, leeway: 0 }, { tokenLifetime: 300 });
+    const first = await rapidata.accessToken();
+    clock.advance(299);
+    assert.equal(await rapidata.accessToken(), first);
+    clock.advance(1);
+    assert.notEqual(await rapidata.accessToken(), first);
+    assert.equal((await stats(creds.clientId)).tokenRequests, 2);
+  });
+
+  it("keeps a token without expires_in for at most five minutes", async () => {
+    const clock = fakeClock();
+    const { rapidata, creds } = await standInClient({ now: clock.now, leeway: 0 }, {
+      tokenLifetime: 3600,
+      omitExpiresIn: true,
+    });
+    const first = await rapidata.accessToken();
+    clock.advance(299);
+    assert.equal(await rapidata.accessToken(), first);
+    clock.advance(2);
+    assert.notEqual(await rapidata.accessToken(), first);
+    assert.equal((await stats(creds.clientId)).tokenRequests, 2);
+  });
+
+  it("makes one token request for 1000 concurrent cold calls", async () => {
+    const { rapidata, creds } = await standInClient();
+    const tokens = await Promise.all(Array.from({ length: 1000 }, () => rapidata.accessToken()));
+    assert.equal(new Set(tokens).size, 1);
+    const orders = await Promise.all(Array.from({ length: 50 }, () => rapidata.get("/orders")));
+    assert.equal(orders.length, 50);
+    const seen = await stats(creds.clientId);
+    assert.equal(seen.tokenRequests, 1);
+    assert.equal(seen.apiCalls, 50);
+  });
+
+  it("shares tokens between clients with the same credentials, not with other secrets", async () => {
+    const creds = await newCredentials();
+    const options = { clientId: creds.clientId, apiUrl: standInUrl, authUrl: standInUrl };
+    const a = createClient({ ...options, clientSecret: creds.clientSecret });
+    const b = createClient({ ...options, clientSecret: creds.clientSecret });
+    assert.equal(await a.accessToken(), await b.accessToken());
+    assert.equal((await stats(creds.clientId)).tokenRequests, 1);
+    const wrong = createClient({ ...options, clientSecret: `${creds.clientSecret}x` });
+    await assert.rejects(wrong.accessToken(), { name: "RapidataAuthError", error: "invalid_client" });
+    assert.equal((await stats(creds.clientId)).tokenRequests, 2);
+  });
+
+  it("does not cache a failed token request: the next call tries again", async () => {
+    const creds = await newCredentials();
+    let failNext = true;
+    const rapidata = createClient({
+      clientId: creds.clientId,
+      clientSecret: creds.clientSecret,
+      apiUrl: standInUrl,
+      authUrl: standInUrl,
+      fetch: (input, init) => {
+        if (failNext) {
+          failNext = false;
+          return Promise.reject(new TypeError("connection reset"));
+        }
+        return fetch(input, init);
+      },
+    });
+    await assert.rejects(rapidata.accessToken(), (error: unknown) => {
+      assert.ok(error instanceof RapidataError);
+      assert.equal(error.code, "ERR_NETWORK");
+      return true;
+    });
+    assert.equal(typeof await rapidata.accessToken(), "string");
+    assert.equal((await stats(creds.clientId)).tokenRequests, 1);
+  });
+});

@@ -1,0 +1,59 @@
+/** Drives the stand-in over HTTP (so the same tests work in every runtime) and builds clients for it. */
+import { type ClientOptions, createClient, type RapidataClient } from "../../mod.ts";
+import type { StandInClient, StandInStats } from "../../src/testing/mod.ts";
+import { standInUrl } from "./harness.ts";
+
+async function call<T>(path: string, init?: RequestInit): Promise<T> {
+  const response = await fetch(`${standInUrl}/__stand-in/${path}`, init);
+  if (!response.ok) throw new Error(`stand-in control ${path}: HTTP ${response.status}`);
+  return await response.json() as T;
+}
+
+/** Registers a fresh client at the stand-in (unique id: tests never share cache entries). */
+export function newCredentials(client: Partial<StandInClient> = {}): Promise<StandInClient> {
+  return call("clients", { method: "POST", body: JSON.stringify(client) });
+}
+
+export function stats(clientId: string): Promise<StandInStats> {
+  return call(`stats?client_id=${encodeURIComponent(clientId)}`);
+}
+
+export async function revoke(clientId: string): Promise<void> {
+  await call(`revoke?client_id=${encodeURIComponent(clientId)}`, { method: "POST" });
+}
+
+export async function hold(clientId: string): Promise<void> {
+  await call(`hold?client_id=${encodeURIComponent(clientId)}`, { method: "POST" });
+}
+
+export async function release(clientId: string): Promise<void> {
+  await call(`release?client_id=${encodeURIComponent(clientId)}`, { method: "POST" });
+}
+
+/** A client of the stand-in with fresh credentials. */
+export async function standInClient(
+  options: Partial<ClientOptions> = {},
+  client: Partial<StandInClient> = {},
+): Promise<{ rapidata: RapidataClient; creds: StandInClient }> {
+  const creds = await newCredentials(client);
+  const rapidata = createClient({
+    clientId: creds.clientId,
+    clientSecret: creds.clientSecret,
+    apiUrl: standInUrl,
+    authUrl: standInUrl,
+    ...options,
+  });
+  return { rapidata, creds };
+}
+
+/** A clock tests can move. */
+export function fakeClock(start = Date.now()): { now: () => number; advance(seconds: number): void } {
+  let t = start;
+  return { now: () => t, advance: (seconds) => void (t += seconds * 1000) };
+}
+
+/** Decodes a JWT's payload (no checks). */
+export function claims(token: string): Record<string, unknown> {
+  const part = token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/");
+  return JSON.parse(atob(part));
+}

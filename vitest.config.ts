@@ -1,0 +1,23 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+const suite = ["test/suite/**/*.test.ts"];
+const globalSetup = ["test/support/global_setup.ts"];
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: { name: "node", include: [...suite, "test/node/**/*.test.ts"], environment: "node", globalSetup },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            miniflare: { compatibilityDate: "2026-04-01", compatibilityFlags: ["nodejs_compat"] },
+          }),
+        ],
+        test: { name: "workers", include: suite, globalSetup },
+      },
+    ],
+  },
+});
