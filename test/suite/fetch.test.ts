@@ -1,0 +1,212 @@
+import assert from "node:assert/strict";
+import { VERSION } from "../../mod.ts";
+import { revoke, standInClient, stats } from "../support/control.ts";
+import { describe, it, otherOriginUrl, standInUrl } from "../support/harness.ts";
+
+interface Echo {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+describe("client.fetch", () => {
+  it("resolves paths against the API base and sends the bearer token and X-Client", async () => {
+    const { rapidata } = await standInClient();
+    const response = await rapidata.fetch("/__stand-in/echo?x=1");
+    assert.equal(response.status, 200);
+    const echo = await response.json() as Echo;
+    assert.equal(echo.url, `${standInUrl}/__stand-in/echo?x=1`);
+    assert.equal(echo.headers.authorization, `Bearer ${await rapidata.accessToken()}`);
+    assert.equal(echo.headers["x-client"], `RapidataFetch/${VERSION}`);
+  });
+
+  it("accepts a URL and a Request, and keeps a Request's method, headers and body", async () => {
+    const { rapidata } = await standInClient();
+    const viaUrl = await (await rapidata.fetch(new URL(`${standInUrl}/__stand-in/echo`))).json() as Echo;
+    assert.ok(viaUrl.headers.authorization?.startsWith("Bearer "));
+    const request = new Request(`${standInUrl}/__stand-in/echo`, {
+      method: "PUT",
+      headers: { "x-test": "1", "content-type": "text/plain" },
+      body: "hello",
+    });
+    const echo = await (await rapidata.fetch(request)).json() as Echo;
+    assert.equal(echo.method, "PUT");
+    assert.equal(echo.body, "hello");
+    assert.equal(echo.headers["x-test"], "1");
+    assert.ok(echo.headers.authorization?.startsWith("Bearer "));
+  });
+
+  it("applies a path prefix of apiUrl", async () => {
+    const { rapidata } = await standInClient({ apiUrl: `${standInUrl}/__stand-in` });
+    const echo = await (await rapidata.fetch("/echo")).json() as Echo;
+    assert.equal(echo.url, `${standInUrl}/__stand-in/echo`);
+  });
+
+  it("sends default headers to the API only, and never over the caller's own headers", async () => {
+    const { rapidata } = await standInClient({ headers: { "x-team": "edge", "x-override": "default" } });
+    const echo = await (await rapidata.fetch("/__stand-in/echo", { headers: { "x-override": "mine" } })).json() as Echo;
+    assert.equal(echo.headers["x-team"], "edge");
+    assert.equal(echo.headers["x-override"], "mine");
+    const other = await (await rapidata.fetch(`${otherOriginUrl}/__stand-in/echo`)).json() as Echo;
+    assert.equal(other.headers["x-team"], undefined);
+  });
+
+  it("never sends the token to another origin", async () => {
+    const { rapidata } = await standInClient();
+    const echo = await (await rapidata.fetch(`${otherOriginUrl}/__stand-in/echo`)).json() as Echo;
+    assert.equal(echo.headers.authorization, undefined);
+    assert.equal(echo.headers["x-client"], undefined);
+  });
+
+  it("keeps the token on a same-origin redirect and drops it on a cross-origin one", async () => {
+    const { rapidata } = await standInClient();
+    const token = await rapidata.accessToken();
+    const same = await rapidata.fetch(`/__stand-in/redirect?status=307&to=${encodeURIComponent("/__stand-in/echo")}`);
+    assert.equal((await same.json() as Echo).headers.authorization, `Bearer ${token}`);
+
+    for (const status of [301, 302, 303, 307, 308]) {
+      const to = encodeURIComponent(`${otherOriginUrl}/__stand-in/echo`);
+      const response = await rapidata.fetch(`/__stand-in/redirect?status=${status}&to=${to}`);
+      const echo = await response.json() as Echo;
+      assert.ok(echo.url.startsWith(otherOriginUrl), `followed ${status}`);
+      assert.equal(echo.headers.authorization, undefined, `no token after ${status}`);
+    }
+    // Back to the API origin after leaving it: still no token.
+    const back = encodeURIComponent(`${standInUrl}/__stand-in/echo`);
+    const bounce = encodeURIComponent(`${otherOriginUrl}/__stand-in/redirect?to=${back}`);
+    const echo = await (await rapidata.fetch(`/__stand-in/redirect?to=${bounce}`)).json() as Echo;
+    assert.ok(echo.url.startsWith(standInUrl));
+    assert.equal(echo.headers.authorization, undefined);
+  });
+
+  it("replays a body on 307 and turns a POST into a GET on 303", async () => {
+    const { rapidata } = await standInClient();
+    const to = encodeURIComponent("/__stand-in/echo");
+    const kept = await (await rapidata.fetch(`/__stand-in/redirect?status=307&to=${to}`, {
+      method: "POST",
+      body: "payload",
+    })).json() as Echo;
+    assert.deepEqual([kept.method, kept.body], ["POST", "payload"]);
+    const seeOther = await (await rapidata.fetch(`/__stand-in/redirect?status=303&to=${to}`, {
+      method: "POST",
+      body: "payload",
+    })).json() as Echo;
+    assert.deepEqual([seeOther.method, seeOther.body], ["GET", ""]);
+  });
+
+  it("stops after 5 redirects with a RapidataError", async () => {
+    const { rapidata } = await standInClient();
+    let path = "/__stand-in/echo";
+    for (let i = 0; i < 6; i++) path = `/__stand-in/redirect?to=${encodeURIComponent(path)}`;
+    await assert.rejects(rapidata.fetch(path), { name: "RapidataError", code: "ERR_REDIRECT" });
+    path = `/__stand-in/redirect?to=${encodeURIComponent("/__stand-in/echo")}`;
+    for (let i = 0; i < 4; i++) path = `/__stand-in/redirect?to=${encodeURIComponent(path)}`;
+    assert.equal((await rapidata.fetch(path)).status, 200); // exactly 5 hops are fine
+  });
+
+  it("returns redirects as they are with redirect: manual", async () => {
+    const { rapidata } = await standInClient();
+    const response = await rapidata.fetch("/__stand-in/redirect?to=/x", { redirect: "manual" });
+    assert.equal(response.status, 302);
+    assert.equal(response.headers.get("location"), "/x");
+  });
+});
+
+describe("401 replay", () => {
+  it("drops a rejected token, gets a fresh one and replays a POST body once", async () => {
+    const { rapidata, creds } = await standInClient();
+    const before = await rapidata.accessToken();
+    await revoke(creds.clientId);
+    const created = await rapidata.post<{ datasetId: string; name: string }>("/dataset", { name: "cats" });
+    assert.equal(created.name, "cats");
+    assert.notEqual(await rapidata.accessToken(), before);
+    const seen = await stats(creds.clientId);
+    assert.equal(seen.tokenRequests, 2);
+    assert.equal(seen.apiCalls, 2);
+  });
+
+  for (
+    const [kind, body] of [
+      ["string", () => JSON.stringify({ name: "x" })],
+      ["ArrayBuffer", () => new TextEncoder().encode(JSON.stringify({ name: "x" })).buffer],
+      ["Uint8Array", () => new TextEncoder().encode(JSON.stringify({ name: "x" }))],
+      ["Blob", () => new Blob([JSON.stringify({ name: "x" })])],
+    ] as const
+  ) {
+    it(`replays a ${kind} body`, async () => {
+      const { rapidata, creds } = await standInClient();
+      await rapidata.accessToken();
+      await revoke(creds.clientId);
+      const response = await rapidata.fetch("/dataset", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: body(),
+      });
+      assert.equal(response.status, 200);
+      assert.equal((await response.json() as { name: string }).name, "x");
+    });
+  }
+
+  it("replays URLSearchParams and FormData bodies", async () => {
+    const { rapidata, creds } = await standInClient();
+    await rapidata.accessToken();
+    await revoke(creds.clientId);
+    // echo is open, so force the 401 path through /dataset first, then check what a replay sends:
+    const form = new FormData();
+    form.set("name", "x");
+    const response = await rapidata.fetch("/dataset", { method: "POST", body: form });
+    assert.equal(response.status, 400); // the replay reached the API with a fresh token (it wants JSON)
+    const params = await rapidata.fetch("/__stand-in/echo", { method: "POST", body: new URLSearchParams({ a: "1" }) });
+    assert.equal((await params.json() as Echo).body, "a=1");
+    assert.equal((await stats(creds.clientId)).tokenRequests, 2);
+  });
+
+  it("replays a Request's body", async () => {
+    const { rapidata, creds } = await standInClient();
+    await rapidata.accessToken();
+    await revoke(creds.clientId);
+    const request = new Request(`${standInUrl}/dataset`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "from-request" }),
+    });
+    const response = await rapidata.fetch(request);
+    assert.equal(response.status, 200);
+    assert.equal((await response.json() as { name: string }).name, "from-request");
+  });
+
+  it("does not replay a stream body: the 401 is returned", async () => {
+    const { rapidata, creds } = await standInClient();
+    await rapidata.accessToken();
+    await revoke(creds.clientId);
+    const stream = new Blob([JSON.stringify({ name: "x" })]).stream();
+    const response = await rapidata.fetch("/dataset", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
+    assert.equal(response.status, 401);
+    const seen = await stats(creds.clientId);
+    assert.equal(seen.apiCalls, 1);
+    assert.equal(seen.tokenRequests, 1);
+  });
+
+  it("replays only once: a 401 that persists is returned", async () => {
+    // Without the api scope every token is refused by the API.
+    const { rapidata, creds } = await standInClient({ scope: "openid email" });
+    const response = await rapidata.fetch("/orders");
+    assert.equal(response.status, 401);
+    const seen = await stats(creds.clientId);
+    assert.equal(seen.apiCalls, 2);
+    assert.equal(seen.tokenRequests, 2);
+  });
+
+  it("does not touch a 401 from another origin", async () => {
+    const { rapidata, creds } = await standInClient();
+    const response = await rapidata.fetch(`${otherOriginUrl}/orders`);
+    assert.equal(response.status, 401);
+    assert.equal((await stats(creds.clientId)).tokenRequests, 0);
+  });
+});

@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { RapidataApiError } from "../../mod.ts";
+import { standInClient } from "../support/control.ts";
+import { describe, it } from "../support/harness.ts";
+
+interface Echo {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+describe("JSON helpers", () => {
+  it("get parses JSON and serialises query objects, arrays as repeated keys", async () => {
+    const { rapidata } = await standInClient();
+    const orders = await rapidata.get<{ page: number; pageSize: number; items: { id: string }[] }>("/orders", {
+      query: { page: 2, pageSize: 5 },
+    });
+    assert.deepEqual([orders.page, orders.pageSize, orders.items[0]!.id], [2, 5, "order-6"]);
+    const echo = await rapidata.get<Echo>("/__stand-in/echo?keep=1", {
+      query: { id: ["a", "b c", 3], flag: true, skip: undefined, none: null, "order_name[contains]": "x&y" },
+    });
+    const url = new URL(echo.url);
+    assert.equal(url.search, "?keep=1&id=a&id=b+c&id=3&flag=true&order_name%5Bcontains%5D=x%26y");
+    assert.deepEqual(url.searchParams.getAll("id"), ["a", "b c", "3"]);
+    assert.equal(echo.headers.accept, "application/json");
+  });
+
+  it("post, put and patch send JSON with a content type; delete has no body", async () => {
+    const { rapidata } = await standInClient();
+    for (const method of ["post", "put", "patch"] as const) {
+      const echo = await rapidata[method]<Echo>("/__stand-in/echo", { name: "x", n: [1, 2] });
+      assert.equal(echo.method, method.toUpperCase());
+      assert.deepEqual(JSON.parse(echo.body), { name: "x", n: [1, 2] });
+      assert.equal(echo.headers["content-type"], "application/json");
+    }
+    const removed = await rapidata.delete<Echo>("/__stand-in/echo");
+    assert.deepEqual([removed.method, removed.body], ["DELETE", ""]);
+    const created = await rapidata.post<{ name: string }>("/dataset", { name: "real route" });
+    assert.equal(created.name, "real route");
+  });
+
+  it("sends FormData and URLSearchParams bodies as they are", async () => {
+    const { rapidata } = await standInClient();
+    const echo = await rapidata.post<Echo>("/__stand-in/echo", new URLSearchParams({ a: "1" }));
+    assert.equal(echo.body, "a=1");
+    assert.match(echo.headers["content-type"]!, /^application\/x-www-form-urlencoded/);
+  });
+
+  it("returns undefined for 204", async () => {
+    const { rapidata } = await standInClient();
+    assert.equal(await rapidata.delete("/__stand-in/echo", { query: { status: 204 } }), undefined);
+  });
+
+  it("throws RapidataApiError with ProblemDetails detail, status, details and the x-trace-id", async () => {
+    const { rapidata } = await standInClient();
+    const error = await rapidata.get("/order/nope").catch((e: unknown) => e);
+    assert.ok(error instanceof RapidataApiError);
+    assert.equal(error.name, "RapidataApiError");
+    assert.equal(error.code, "ERR_API_RESPONSE");
+    assert.equal(error.status, 404);
+    assert.match(error.message, /Order nope does not exist/);
+    assert.match(error.message, /GET \/order\/nope/);
+    assert.equal(error.traceId, error.response.headers.get("x-trace-id"));
+    assert.equal(error.traceId, (error.details as { traceId: string }).traceId);
+    assert.equal(Object.keys(error).includes("response"), false);
+  });
+
+  it("exposes validation errors in details", async () => {
+    const { rapidata } = await standInClient();
+    const error = await rapidata.post("/dataset", {}).catch((e: unknown) => e);
+    assert.ok(error instanceof RapidataApiError);
+    assert.equal(error.status, 400);
+    assert.equal(error.message, "Rapidata API POST /dataset failed with HTTP 400: One or more validation errors occurred.");
+    assert.deepEqual((error.details as { errors: unknown }).errors, { Name: ["The Name field is required."] });
+  });
+
+  it("uses message / error fields and the body's traceId when there is no header", async () => {
+    const { rapidata } = await standInClient();
+    const error = await rapidata.post("/__stand-in/echo", undefined, { query: { status: 409 } }).catch((e) => e);
+    assert.ok(error instanceof RapidataApiError);
+    assert.equal(error.status, 409);
+    assert.equal(error.traceId, undefined);
+    assert.match(error.message, /HTTP 409/);
+  });
+
+  it("reads message and error fields of non-ProblemDetails bodies", async () => {
+    const bodies = [{ message: "from message" }, { error: "from error" }];
+    for (const body of bodies) {
+      const { rapidata } = await standInClient({
+        fetch: async (input, init) =>
+          String(input).includes("/connect/token")
+            ? fetch(input, init)
+            : Response.json({ ...body, traceId: "t-1" }, { status: 500 }),
+      });
+      const error = await rapidata.get("/orders").catch((e: unknown) => e);
+      assert.ok(error instanceof RapidataApiError);
+      assert.match(error.message, new RegExp(Object.values(body)[0]!));
+      assert.equal(error.traceId, "t-1");
+    }
+  });
+
+  it("a 2xx body that is not JSON is an ERR_API_BODY RapidataApiError", async () => {
+    const { rapidata } = await standInClient({
+      fetch: async (input, init) =>
+        String(input).includes("/connect/token") ? fetch(input, init) : new Response("<html>", { status: 200 }),
+    });
+    await assert.rejects(rapidata.get("/orders"), { name: "RapidataApiError", code: "ERR_API_BODY", status: 200 });
+  });
+
+  it("rejects a query that is not an object of scalars with a TypeError", async () => {
+    const { rapidata } = await standInClient();
+    await assert.rejects(rapidata.get("/orders", { query: { bad: { nested: 1 } as never } }), TypeError);
+    await assert.rejects(rapidata.get("orders"), TypeError);
+  });
+});
