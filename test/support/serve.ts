@@ -18,8 +18,8 @@ async function toRequest(req: IncomingMessage): Promise<Request> {
     if (value === undefined) continue;
     for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
   }
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of req) chunks.push(chunk as Uint8Array);
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  for await (const chunk of req) chunks.push(chunk as Uint8Array<ArrayBuffer>);
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
   return new Request(`http://${req.headers.host}${req.url}`, {
     method: req.method,
@@ -32,11 +32,11 @@ async function write(res: ServerResponse, response: Response): Promise<void> {
   const headers: [string, string][] = [];
   response.headers.forEach((value, name) => headers.push([name, value]));
   res.writeHead(response.status, headers.flat());
-  if (response.body) {
-    for await (const chunk of response.body) {
-      if (res.destroyed) break;
-      res.write(chunk);
-    }
+  const reader = response.body?.getReader();
+  while (reader) {
+    const { done, value } = await reader.read();
+    if (done || res.destroyed) break;
+    res.write(value);
   }
   res.end();
 }

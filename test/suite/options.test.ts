@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { createClient, fromEnv } from "../../mod.ts";
+import { newCredentials, stats } from "../support/control.ts";
+import { describe, it, standInUrl } from "../support/harness.ts";
+
+const creds = { clientId: "id", clientSecret: "s3cr3t-value" };
+
+describe("createClient options", () => {
+  it("derives the endpoints from the environment domain, production by default", () => {
+    const production = createClient(creds);
+    assert.equal(production.apiUrl, "https://api.rapidata.ai");
+    assert.equal(production.tokenEndpoint, "https://auth.rapidata.ai/connect/token");
+    const test = createClient({ ...creds, environment: "rabbitdata.ch" });
+    assert.equal(test.apiUrl, "https://api.rabbitdata.ch");
+    assert.equal(test.tokenEndpoint, "https://auth.rabbitdata.ch/connect/token");
+    assert.equal(createClient({ ...creds, environment: "rapidata.dev" }).apiUrl, "https://api.rapidata.dev");
+    const overridden = createClient({ ...creds, apiUrl: "https://proxy.example/rapidata/", authUrl: "https://id.example" });
+    assert.equal(overridden.apiUrl, "https://proxy.example/rapidata");
+    assert.equal(overridden.tokenEndpoint, "https://id.example/connect/token");
+  });
+
+  it("refuses plain http except on loopback", () => {
+    for (const apiUrl of ["http://example.com", "http://10.0.0.1", "http://127.0.0.1.nip.io"]) {
+      assert.throws(() => createClient({ ...creds, apiUrl }), { name: "TypeError", message: /"apiUrl" must use https:/ });
+    }
+    assert.throws(() => createClient({ ...creds, authUrl: "http://auth.example" }), /"authUrl" must use https:/);
+    for (const url of ["http://localhost:8787", "http://127.0.0.1:1", "http://127.255.0.9", "http://[::1]:3000"]) {
+      assert.equal(createClient({ ...creds, apiUrl: url, authUrl: url }).apiUrl, url);
+    }
+  });
+
+  it("throws precise TypeErrors for misuse", () => {
+    const cases: [unknown, RegExp][] = [
+      [undefined, /options must be an object/],
+      [{}, /give "clientId" and "clientSecret"/],
+      [{ clientId: "id" }, /"clientSecret" must be a non-empty string/],
+      [{ clientId: "", clientSecret: "s" }, /"clientId" must be a non-empty string/],
+      [{ ...creds, token: "t" }, /"token" excludes "clientId" and "clientSecret"/],
+      [{ ...creds, expiresAt: 1 }, /"expiresAt" is only allowed together with "token"/],
+      [{ ...creds, environment: "https://rapidata.ai" }, /"environment" must be a domain/],
+      [{ ...creds, apiUrl: "not a url" }, /"apiUrl" is not an absolute URL/],
+      [{ ...creds, apiUrl: "ftp://x.example" }, /"apiUrl" must use https:/],
+      [{ ...creds, apiUrl: "https://u:p@x.example" }, /"apiUrl" must not contain credentials/],
+      [{ ...creds, apiUrl: "https://x.example/?a=1" }, /"apiUrl" must not contain a query/],
+      [{ ...creds, scope: 42 }, /"scope" must be a string/],
+      [{ ...creds, clientAuthentication: "private_key_jwt" }, /"clientAuthentication" must be/],
+      [{ ...creds, leeway: -1 }, /"leeway" must be a finite number >= 0/],
+      [{ ...creds, timeout: 0 }, /"timeout" must be a finite number >= 1/],
+      [{ ...creds, timeout: Number.NaN }, /"timeout"/],
+      [{ ...creds, fetch: "fetch" }, /"fetch" must be a function/],
+      [{ ...creds, headers: { Authorization: "Bearer x" } }, /"headers" must not contain Authorization/],
+    ];
+    for (const [options, message] of cases) {
+      assert.throws(() => createClient(options as never), (error: unknown) => {
+        assert.ok(error instanceof TypeError, `TypeError for ${JSON.stringify(options)}`);
+        assert.match(error.message, message);
+        assert.ok(!error.message.includes("s3cr3t-value"));
+        return true;
+      });
+    }
+  });
+
+  it("does not mutate the caller's options or headers", async () => {
+    const headers = new Headers({ "x-a": "1" });
+    const options = Object.freeze({ ...creds, headers, scope: "  openid   api " });
+    const client = createClient(options);
+    headers.set("x-b", "2");
+    assert.deepEqual([...headers], [["x-a", "1"], ["x-b", "2"]]);
+    assert.equal(JSON.parse(JSON.stringify(client)).scope, "openid api");
+  });
+
+  it("shows only public facts when serialised or inspected", () => {
+    const client = createClient({ clientId: "id-1", clientSecret: "super-secret-value" });
+    assert.deepEqual(JSON.parse(JSON.stringify(client)), {
+      apiUrl: "https://api.rapidata.ai",
+      tokenEndpoint: "https://auth.rapidata.ai/connect/token",
+      clientId: "id-1",
+      scope: "openid email api",
+    });
+    const inspectNode = (client as unknown as Record<symbol, () => string>)[Symbol.for("nodejs.util.inspect.custom")]!;
+    const inspectDeno = (client as unknown as Record<symbol, () => string>)[Symbol.for("Deno.customInspect")]!;
+    assert.match(inspectNode(), /^RapidataClient \{/);
+    assert.equal(inspectDeno(), inspectNode());
+    assert.ok(!inspectNode().includes("super-secret-value"));
+  });
+});
+
+describe("fromEnv", () => {
+  it("builds a working client from a Workers-style env object", async () => {
+    const { clientId, clientSecret } = await newCredentials();
+    const env = { RAPIDATA_CLIENT_ID: clientId, RAPIDATA_CLIENT_SECRET: clientSecret, RAPIDATA_ENVIRONMENT: "", OTHER: 1 };
+    const rapidata = fromEnv(env, { apiUrl: standInUrl, authUrl: standInUrl });
+    assert.equal((await rapidata.get<{ page: number }>("/orders")).page, 1);
+    assert.equal((await stats(clientId)).tokenRequests, 1);
+  });
+
+  it("reads RAPIDATA_ENVIRONMENT; empty strings count as unset", () => {
+    const env = { RAPIDATA_CLIENT_ID: "id", RAPIDATA_CLIENT_SECRET: "s", RAPIDATA_ENVIRONMENT: "rabbitdata.ch" };
+    assert.equal(fromEnv(env).tokenEndpoint, "https://auth.rabbitdata.ch/connect/token");
+    assert.equal(fromEnv({ ...env, RAPIDATA_ENVIRONMENT: "" }).apiUrl, "https://api.rapidata.ai");
+  });
+
+  it("names the missing variable", () => {
+    assert.throws(() => fromEnv({ RAPIDATA_CLIENT_SECRET: "s" }), { name: "TypeError", message: /RAPIDATA_CLIENT_ID/ });
+    assert.throws(() => fromEnv({ RAPIDATA_CLIENT_ID: "id", RAPIDATA_CLIENT_SECRET: "" }), {
+      name: "TypeError",
+      message: /RAPIDATA_CLIENT_SECRET is not set/,
+    });
+    assert.throws(() => fromEnv("nope" as never), TypeError);
+  });
+});
