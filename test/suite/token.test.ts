@@ -87,6 +87,21 @@ describe("token cache", () => {
     assert.equal((await stats(creds.clientId)).tokenRequests, 2);
   });
 
+  it("keeps no token longer than a day, whatever expires_in says", async () => {
+    const clock = fakeClock();
+    let issued = 0;
+    const { rapidata } = await standInClient({
+      now: clock.now,
+      leeway: 0,
+      fetch: async () => Response.json({ access_token: `token-${++issued}`, token_type: "Bearer", expires_in: 1e12 }),
+    });
+    assert.equal(await rapidata.accessToken(), "token-1");
+    clock.advance(24 * 3600 - 1);
+    assert.equal(await rapidata.accessToken(), "token-1");
+    clock.advance(1);
+    assert.equal(await rapidata.accessToken(), "token-2");
+  });
+
   it("makes one token request for 1000 concurrent cold calls", async () => {
     const { rapidata, creds } = await standInClient();
     const tokens = await Promise.all(Array.from({ length: 1000 }, () => rapidata.accessToken()));

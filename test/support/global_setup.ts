@@ -4,7 +4,7 @@
  */
 import type { TestProject } from "vitest/node";
 import { createStandIn } from "../../src/testing/mod.ts";
-import { serve, type Served } from "./serve.ts";
+import { serve, type Served } from "../../src/testing/node_server.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -1,12 +1,18 @@
 /**
- * Serves a fetch handler on 127.0.0.1 with node:http (works on Node, Deno and Bun), for tests that
- * need real HTTP.
+ * Node-only helper (also runs on Deno and Bun through their `node:http`): serves a fetch handler,
+ * such as the stand-in's, on 127.0.0.1 for tests and demos that need real HTTP. Not part of the
+ * Web-only core.
+ *
+ * @module
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
+/** A running loopback server. */
 export interface Served {
+  /** `http://127.0.0.1:<port>` */
   url: string;
+  /** Stops the server and closes open connections. */
   close(): Promise<void>;
 }
 
@@ -41,6 +47,20 @@ async function write(res: ServerResponse, response: Response): Promise<void> {
   res.end();
 }
 
+/**
+ * Serves `handler` on 127.0.0.1 (`port` 0 picks a free one).
+ *
+ * @example
+ * ```ts
+ * import { createStandIn } from "@rapidata/fetch/testing";
+ * import { serve } from "@rapidata/fetch/testing/node";
+ *
+ * const standIn = createStandIn();
+ * const server = await serve(standIn.fetch);
+ * console.log(server.url); // http://127.0.0.1:<port>
+ * await server.close();
+ * ```
+ */
 export function serve(handler: Handler, port = 0): Promise<Served> {
   const server = createServer((req, res) => {
     toRequest(req).then(handler).then((response) => write(res, response)).catch(() => res.destroy());
