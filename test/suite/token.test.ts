@@ -104,13 +104,12 @@ describe("token cache", () => {
 
   it("makes one token request for 1000 concurrent cold calls", async () => {
     const { rapidata, creds } = await standInClient();
-    const tokens = await Promise.all(Array.from({ length: 1000 }, () => rapidata.accessToken()));
-    assert.equal(new Set(tokens).size, 1);
-    const orders = await Promise.all(Array.from({ length: 50 }, () => rapidata.get("/orders")));
-    assert.equal(orders.length, 50);
+    const responses = await Promise.all(Array.from({ length: 1000 }, () => rapidata.fetch("/orders")));
+    assert.ok(responses.every((response) => response.status === 200));
+    await Promise.all(responses.map((response) => response.arrayBuffer()));
     const seen = await stats(creds.clientId);
     assert.equal(seen.tokenRequests, 1);
-    assert.equal(seen.apiCalls, 50);
+    assert.equal(seen.apiCalls, 1000);
   });
 
   it("shares tokens between clients with the same credentials, not with other secrets", async () => {
