@@ -1,14 +1,7 @@
 import assert from "node:assert/strict";
 import { VERSION } from "../../mod.ts";
-import { revoke, standInClient, stats } from "../support/control.ts";
+import { type Echo, revoke, standInClient, stats } from "../support/control.ts";
 import { describe, it, otherOriginUrl, standInUrl } from "../support/harness.ts";
-
-interface Echo {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-}
 
 describe("client.fetch", () => {
   it("resolves paths against the API base and sends the bearer token and X-Client", async () => {

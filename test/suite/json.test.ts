@@ -1,14 +1,7 @@
 import assert from "node:assert/strict";
 import { RapidataApiError } from "../../mod.ts";
-import { standInClient } from "../support/control.ts";
+import { type Echo, standInClient } from "../support/control.ts";
 import { describe, it } from "../support/harness.ts";
-
-interface Echo {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-}
 
 describe("JSON helpers", () => {
   it("get parses JSON and serialises query objects, arrays as repeated keys", async () => {

@@ -3,6 +3,14 @@ import { type ClientOptions, createClient, type RapidataClient } from "../../mod
 import type { StandInClient, StandInStats } from "../../src/testing/mod.ts";
 import { standInUrl } from "./harness.ts";
 
+/** What the stand-in's `/__stand-in/echo` route saw. */
+export interface Echo {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
 async function call<T>(path: string, init?: RequestInit): Promise<T> {
   const response = await fetch(`${standInUrl}/__stand-in/${path}`, init);
   if (!response.ok) throw new Error(`stand-in control ${path}: HTTP ${response.status}`);
