@@ -2,13 +2,14 @@ import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
 const suite = ["test/suite/**/*.test.ts"];
-const globalSetup = ["test/support/global_setup.ts"];
+const globalSetup = ["test/runtimes/vitest_global_setup.ts"];
+const setupFiles = ["test/runtimes/vitest_setup.ts"];
 
 export default defineConfig({
   test: {
     projects: [
       {
-        test: { name: "node", include: [...suite, "test/node/**/*.test.ts"], environment: "node", globalSetup },
+        test: { name: "node", include: [...suite, "test/node/**/*.test.ts"], environment: "node", globalSetup, setupFiles },
       },
       {
         plugins: [
@@ -16,7 +17,7 @@ export default defineConfig({
             miniflare: { compatibilityDate: "2026-04-01", compatibilityFlags: ["nodejs_compat"] },
           }),
         ],
-        test: { name: "workers", include: suite, globalSetup },
+        test: { name: "workers", include: suite, globalSetup, setupFiles },
       },
     ],
   },

@@ -387,7 +387,9 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
   return {
     fetch: async (input: string | URL | Request, init?: RequestInit) => {
       try {
-        return await handle(new Request(input, init));
+        // A Request is taken as it is: servers pass a second argument of their own (Deno's info,
+        // Bun's server) that is no RequestInit.
+        return await handle(input instanceof Request ? input : new Request(input, init));
       } catch (error) {
         return problem(500, "Stand-in failure", error instanceof Error ? error.message : String(error));
       }

@@ -6,13 +6,6 @@ import type { TestProject } from "vitest/node";
 import { createStandIn } from "../../src/testing/mod.ts";
 import { serve, type Served } from "../../src/testing/node_server.ts";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    standInUrl: string;
-    otherOriginUrl: string;
-  }
-}
-
 let servers: Served[] = [];
 
 export async function setup(project: TestProject): Promise<void> {
