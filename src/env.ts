@@ -33,8 +33,9 @@ function read(env: EnvSource | undefined, name: string): string | undefined {
 /**
  * Creates a client from environment variables: `RAPIDATA_CLIENT_ID`, `RAPIDATA_CLIENT_SECRET` and
  * (optional) `RAPIDATA_ENVIRONMENT`, read from `env` (a Workers `env` object) when given, else from
- * `Deno.env` or Node's `process.env`. Empty strings count as unset. `options` are passed to
- * `createClient` and win over the variables.
+ * `Deno.env` or Node's `process.env`. Empty strings count as unset. Two optional extras point the
+ * client elsewhere (a proxy, a local stand-in): `RAPIDATA_API_URL` and `RAPIDATA_AUTH_URL`, as the
+ * `apiUrl` / `authUrl` options. `options` are passed to `createClient` and win over the variables.
  *
  * @throws {TypeError} naming the variable that is missing.
  * @example
@@ -58,5 +59,7 @@ export function fromEnv(env?: EnvSource, options: Omit<ClientOptions, "token" | 
   if (clientId === undefined) throw new TypeError("fromEnv: RAPIDATA_CLIENT_ID is not set (or empty)");
   if (clientSecret === undefined) throw new TypeError("fromEnv: RAPIDATA_CLIENT_SECRET is not set (or empty)");
   const environment = options.environment ?? read(env, "RAPIDATA_ENVIRONMENT");
-  return createClient({ ...options, clientId, clientSecret, environment });
+  const apiUrl = options.apiUrl ?? read(env, "RAPIDATA_API_URL");
+  const authUrl = options.authUrl ?? read(env, "RAPIDATA_AUTH_URL");
+  return createClient({ ...options, clientId, clientSecret, environment, apiUrl, authUrl });
 }

@@ -50,6 +50,8 @@ export interface StandInStats {
   lastScope: string | undefined;
   /** The `X-Client` header of the last API call. */
   lastXClient: string | undefined;
+  /** The `aud` of the last token issued. */
+  lastAudience: string[] | undefined;
 }
 
 /** The stand-in: a fetch handler plus controls and counters. */
@@ -126,7 +128,7 @@ function formDecode(text: string): string {
 }
 
 function emptyStats(): StandInStats {
-  return { tokenRequests: 0, tokensIssued: 0, apiCalls: 0, lastAuthMethod: undefined, lastScope: undefined, lastXClient: undefined };
+  return { tokenRequests: 0, tokensIssued: 0, apiCalls: 0, lastAuthMethod: undefined, lastScope: undefined, lastXClient: undefined, lastAudience: undefined };
 }
 
 /**
@@ -258,6 +260,7 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
       seq: ++state.issued,
     };
     state.stats.tokensIssued++;
+    state.stats.lastAudience = claims.aud;
     const body: Record<string, unknown> = {
       access_token: await signJwt(await key(), claims),
       token_type: "Bearer",

@@ -89,7 +89,7 @@ describe("fromEnv", () => {
   it("builds a working client from a Workers-style env object", async () => {
     const { clientId, clientSecret } = await newCredentials();
     const env = { RAPIDATA_CLIENT_ID: clientId, RAPIDATA_CLIENT_SECRET: clientSecret, RAPIDATA_ENVIRONMENT: "", OTHER: 1 };
-    const rapidata = fromEnv(env, { apiUrl: standInUrl, authUrl: standInUrl });
+    const rapidata = fromEnv({ ...env, RAPIDATA_API_URL: standInUrl, RAPIDATA_AUTH_URL: standInUrl });
     assert.equal((await rapidata.get<{ page: number }>("/orders")).page, 1);
     assert.equal((await stats(clientId)).tokenRequests, 1);
   });
@@ -98,6 +98,8 @@ describe("fromEnv", () => {
     const env = { RAPIDATA_CLIENT_ID: "id", RAPIDATA_CLIENT_SECRET: "s", RAPIDATA_ENVIRONMENT: "rabbitdata.ch" };
     assert.equal(fromEnv(env).tokenEndpoint, "https://auth.rabbitdata.ch/connect/token");
     assert.equal(fromEnv({ ...env, RAPIDATA_ENVIRONMENT: "" }).apiUrl, "https://api.rapidata.ai");
+    assert.equal(fromEnv({ ...env, RAPIDATA_API_URL: "https://proxy.example" }).apiUrl, "https://proxy.example");
+    assert.equal(fromEnv(env, { environment: "rapidata.dev" }).apiUrl, "https://api.rapidata.dev");
   });
 
   it("names the missing variable", () => {
