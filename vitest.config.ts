@@ -9,7 +9,13 @@ export default defineConfig({
   test: {
     projects: [
       {
-        test: { name: "node", include: [...suite, "test/node/**/*.test.ts"], environment: "node", globalSetup, setupFiles },
+        test: {
+          name: "node",
+          include: [...suite, "test/node/**/*.test.ts"],
+          environment: "node",
+          globalSetup,
+          setupFiles,
+        },
       },
       {
         plugins: [

@@ -64,19 +64,39 @@ try {
     logLevel: "silent",
   });
   const workerEnv = envFor("workerd");
-  const mf = new Miniflare({ modules: true, script: bundle.outputFiles[0]!.text, compatibilityDate: "2026-04-01", bindings: workerEnv });
+  const mf = new Miniflare({
+    modules: true,
+    script: bundle.outputFiles[0]!.text,
+    compatibilityDate: "2026-04-01",
+    bindings: workerEnv,
+  });
   try {
-    const responses = await Promise.all(Array.from({ length: BURST }, () => mf.dispatchFetch("http://example.worker/")));
+    const responses = await Promise.all(
+      Array.from({ length: BURST }, () => mf.dispatchFetch("http://example.worker/")),
+    );
     const bodies = await Promise.all(responses.map((response) => response.text()));
     const ok = responses.filter((response) => response.status === 200).length;
-    if (ok !== BURST) throw new Error(`worker: ${BURST - ok} requests failed: ${bodies.find((b) => !b.startsWith("{"))}`);
-    report("workerd (Miniflare)", `${BURST} concurrent requests to examples/worker, all 200`, standIn.stats(workerEnv.RAPIDATA_CLIENT_ID));
+    if (ok !== BURST) {
+      throw new Error(`worker: ${BURST - ok} requests failed: ${bodies.find((b) => !b.startsWith("{"))}`);
+    }
+    report(
+      "workerd (Miniflare)",
+      `${BURST} concurrent requests to examples/worker, all 200`,
+      standIn.stats(workerEnv.RAPIDATA_CLIENT_ID),
+    );
   } finally {
     await mf.dispose();
   }
 
   // 2. The Deno example (the import map points npm:@rapidata/fetch at this checkout).
-  await runScript("deno", bin("deno"), ["run", "--allow-net", "--allow-env", "--import-map", "examples/deno/import_map.json", "examples/deno/main.ts"]);
+  await runScript("deno", bin("deno"), [
+    "run",
+    "--allow-net",
+    "--allow-env",
+    "--import-map",
+    "examples/deno/import_map.json",
+    "examples/deno/main.ts",
+  ]);
 
   // 3. The Node example (imports @rapidata/fetch, i.e. this package's built dist/).
   await runScript("node", process.execPath, ["examples/node/main.mjs"]);

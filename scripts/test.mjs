@@ -1,27 +1,50 @@
 #!/usr/bin/env node
-// Runs every suite and ends with one line "N passed, M failed" over all of them.
+// `npm test`: every suite and check, then one summary line per runtime / group and a last line
+// "N passed, M failed" over all of them. Exits non-zero if anything failed.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+const bin = (name) => join("node_modules", ".bin", name);
+const dir = mkdtempSync(join(tmpdir(), "rapidata-fetch-test-"));
 const results = []; // { suite, passed, failed }
 
-function run(command, args) {
-  const child = spawnSync(command, args, { stdio: "inherit", shell: false });
-  return child.status ?? 1;
+/** Runs a command with inherited output; returns its exit status. */
+function run(command, args, capture = false) {
+  console.log(`\n$ ${[command, ...args].join(" ")}`);
+  const child = spawnSync(command, args, {
+    stdio: capture ? ["ignore", "pipe", "inherit"] : "inherit",
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  if (capture) process.stdout.write(child.stdout ?? "");
+  return { status: child.status ?? 1, stdout: child.stdout ?? "" };
 }
 
-// 1. Type check: `npm run typecheck` (tsc strict, no emit; src/ against Web types only).
-const typecheck = run("npm", ["run", "--silent", "typecheck"]);
-results.push({ suite: "typecheck", passed: typecheck === 0 ? 1 : 0, failed: typecheck === 0 ? 0 : 1 });
+/** One pass/fail check inside a group. */
+function check(group, command, args) {
+  const { status } = run(command, args);
+  let entry = results.find((r) => r.suite === group);
+  if (!entry) results.push(entry = { suite: group, passed: 0, failed: 0 });
+  if (status === 0) entry.passed++;
+  else entry.failed++;
+}
 
-// 2. vitest, once per project: Node, and workerd (through @cloudflare/vitest-pool-workers).
-const dir = mkdtempSync(join(tmpdir(), "rapidata-fetch-test-"));
-for (const project of ["node", "workers"]) {
+/** A test runner's own counts; a run that ran nothing, or exited non-zero with no failure counted, fails. */
+function suite(name, status, passed, failed) {
+  const entry = { suite: name, passed, failed };
+  if (passed === 0 || (status !== 0 && failed === 0)) entry.failed++;
+  results.push(entry);
+}
+
+check("build", "npm", ["run", "--silent", "build"]);
+check("typecheck", "npm", ["run", "--silent", "typecheck"]);
+
+// The behaviour suite (test/suite) on every runtime, plus Node-side tests in test/node.
+for (const [project, name] of [["node", "node (vitest)"], ["workers", "workerd (vitest)"]]) {
   const report = join(dir, `${project}.json`);
-  const status = run("npx", [
-    "vitest",
+  const { status } = run(bin("vitest"), [
     "run",
     "--project",
     project,
@@ -29,20 +52,53 @@ for (const project of ["node", "workers"]) {
     "--reporter=json",
     `--outputFile.json=${report}`,
   ]);
-  const entry = { suite: project === "node" ? "node (vitest)" : "workerd (vitest)", passed: 0, failed: 0 };
+  let counts = { numPassedTests: 0, numFailedTests: 0 };
   try {
-    const json = JSON.parse(readFileSync(report, "utf8"));
-    entry.passed = json.numPassedTests;
-    entry.failed = json.numFailedTests;
-    if (entry.passed === 0) entry.failed++; // a suite that ran nothing is a failure
-  } catch {
-    entry.failed++;
-  }
-  if (status !== 0 && entry.failed === 0) entry.failed++; // the run itself failed (setup, unhandled error)
-  results.push(entry);
+    counts = JSON.parse(readFileSync(report, "utf8"));
+  } catch { /* no report: counted as a failure below */ }
+  suite(name, status, counts.numPassedTests, counts.numFailedTests);
 }
-rmSync(dir, { recursive: true, force: true });
+{
+  const { status, stdout } = run(bin("deno"), ["test", "-A", "test/runtimes/deno.test.ts"], true);
+  // "ok | 10 passed (74 steps) | 0 failed" or "FAILED | 9 passed (70 steps) | 1 failed (4 steps)"
+  const passed = Number(/passed \((\d+) steps?\)/.exec(stdout)?.[1] ?? 0);
+  const failed = Number(/failed \((\d+) steps?\)/.exec(stdout)?.[1] ?? /\| (\d+) failed/.exec(stdout)?.[1] ?? 0);
+  suite("deno (deno test)", status, passed, failed);
+}
+{
+  const report = join(dir, "bun.xml");
+  const { status } = run(bin("bun"), [
+    "test",
+    "./test/runtimes/bun.test.ts",
+    "--reporter=junit",
+    `--reporter-outfile=${report}`,
+  ]);
+  let xml = "";
+  try {
+    xml = readFileSync(report, "utf8");
+  } catch { /* counted as a failure below */ }
+  const tests = Number(/<testsuites[^>]*\btests="(\d+)"/.exec(xml)?.[1] ?? 0);
+  const failures = Number(/<testsuites[^>]*\bfailures="(\d+)"/.exec(xml)?.[1] ?? 0);
+  const errors = Number(/<testsuites[^>]*\berrors="(\d+)"/.exec(xml)?.[1] ?? 0);
+  suite("bun (bun test)", status, tests - failures - errors, failures + errors);
+}
 
+// Deno tooling and the package as npm and JSR would see it.
+check("deno tooling", bin("deno"), ["check", "mod.ts", "src/testing/mod.ts"]);
+check("deno tooling", bin("deno"), ["lint"]);
+check("deno tooling", bin("deno"), ["fmt", "--check"]);
+check("deno tooling", bin("deno"), ["publish", "--dry-run", "--allow-dirty"]);
+check("package", bin("publint"), ["--strict"]);
+check("package", bin("attw"), ["--pack", ".", "--profile", "esm-only"]);
+check("package", "npm", ["run", "--silent", "size"]);
+{
+  const { status, stdout } = run(bin("tsx"), ["scripts/pack_test.ts"], true);
+  const passed = (stdout.match(/^ok {3}/gm) ?? []).length;
+  const failed = (stdout.match(/^FAIL /gm) ?? []).length;
+  suite("packed tarball", status, passed, failed);
+}
+
+rmSync(dir, { recursive: true, force: true });
 console.log("");
 for (const r of results) console.log(`${r.suite.padEnd(20)} ${r.passed} passed, ${r.failed} failed`);
 const passed = results.reduce((n, r) => n + r.passed, 0);

@@ -1,4 +1,4 @@
-import { fromEnv } from "npm:@rapidata/fetch@0.1.0";
+import { fromEnv } from "@rapidata/fetch";
 
 // Reads RAPIDATA_CLIENT_ID, RAPIDATA_CLIENT_SECRET and RAPIDATA_ENVIRONMENT from the environment.
 const rapidata = fromEnv();

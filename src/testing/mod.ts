@@ -16,11 +16,5 @@
  * @module
  */
 
-export {
-  createStandIn,
-  type StandIn,
-  type StandInClient,
-  type StandInOptions,
-  type StandInStats,
-} from "./stand_in.ts";
+export { createStandIn, type StandIn, type StandInClient, type StandInOptions, type StandInStats } from "./stand_in.ts";
 export { decodeJwt } from "./jwt.ts";

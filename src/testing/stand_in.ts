@@ -128,7 +128,15 @@ function formDecode(text: string): string {
 }
 
 function emptyStats(): StandInStats {
-  return { tokenRequests: 0, tokensIssued: 0, apiCalls: 0, lastAuthMethod: undefined, lastScope: undefined, lastXClient: undefined, lastAudience: undefined };
+  return {
+    tokenRequests: 0,
+    tokensIssued: 0,
+    apiCalls: 0,
+    lastAuthMethod: undefined,
+    lastScope: undefined,
+    lastXClient: undefined,
+    lastAudience: undefined,
+  };
 }
 
 /**
@@ -213,7 +221,9 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
         decoded = match ? atob(match[1]!) : undefined;
       } catch { /* malformed */ }
       const colon = decoded?.indexOf(":") ?? -1;
-      if (decoded === undefined || colon < 0) return oauthError(401, "invalid_client", "malformed Basic credentials", true);
+      if (decoded === undefined || colon < 0) {
+        return oauthError(401, "invalid_client", "malformed Basic credentials", true);
+      }
       try {
         clientId = formDecode(decoded.slice(0, colon));
         secret = formDecode(decoded.slice(colon + 1));
@@ -378,7 +388,7 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     if (state) state.revokedBefore = state.issued;
   }
 
-  async function handle(request: Request): Promise<Response> {
+  function handle(request: Request): Promise<Response> | Response {
     const url = new URL(request.url);
     if (url.pathname.startsWith("/__stand-in/")) return control(request, url);
     if (url.pathname === "/connect/token") {

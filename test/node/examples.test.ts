@@ -15,14 +15,20 @@ const read = (path: string) => readFileSync(new URL(path, root), "utf8");
 describe("examples", () => {
   it("appear in the README word for word", () => {
     const readme = read("README.md");
-    for (const file of ["examples/worker/src/index.ts", "examples/worker/wrangler.toml", "examples/deno/main.ts", "examples/node/main.mjs"]) {
+    for (
+      const file of [
+        "examples/worker/src/index.ts",
+        "examples/worker/wrangler.toml",
+        "examples/deno/main.ts",
+        "examples/node/main.mjs",
+      ]
+    ) {
       assert.ok(readme.includes(read(file)), `README quotes ${file}`);
     }
   });
 
   it("pin the Deno example to this version", () => {
-    assert.ok(read("examples/deno/main.ts").includes(`npm:@rapidata/fetch@${VERSION}"`));
-    assert.ok(read("examples/deno/import_map.json").includes(`npm:@rapidata/fetch@${VERSION}"`));
+    assert.ok(read("examples/deno/deno.json").includes(`"npm:@rapidata/fetch@${VERSION}"`));
   });
 
   it("run in the demo: workerd burst, Deno and Node, one token request each, with the API audience", async () => {

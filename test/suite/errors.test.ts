@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
-import {
-  createClient,
-  isRapidataError,
-  RapidataAuthError,
-  RapidataError,
-  RapidataTimeoutError,
-} from "../../mod.ts";
+import { createClient, isRapidataError, RapidataAuthError, RapidataError, RapidataTimeoutError } from "../../mod.ts";
 import { hold, release, standInClient, stats } from "../support/control.ts";
 import { describe, it } from "../support/harness.ts";
 
@@ -33,7 +27,12 @@ async function withTokenEndpoint(answer: () => Response | Promise<Response>) {
 describe("token endpoint errors", () => {
   it("invalid_client over Basic (401 + WWW-Authenticate) is a RapidataAuthError", async () => {
     const { rapidata, creds } = await standInClient({}, {});
-    const wrong = createClient({ clientId: creds.clientId, clientSecret: "not-the-secret", apiUrl: rapidata.apiUrl, authUrl: rapidata.apiUrl });
+    const wrong = createClient({
+      clientId: creds.clientId,
+      clientSecret: "not-the-secret",
+      apiUrl: rapidata.apiUrl,
+      authUrl: rapidata.apiUrl,
+    });
     const error = await caught(wrong.get("/orders"));
     assert.ok(error instanceof RapidataAuthError);
     assert.ok(error instanceof RapidataError);

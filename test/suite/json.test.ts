@@ -64,7 +64,10 @@ describe("JSON helpers", () => {
     const error = await rapidata.post("/dataset", {}).catch((e: unknown) => e);
     assert.ok(error instanceof RapidataApiError);
     assert.equal(error.status, 400);
-    assert.equal(error.message, "Rapidata API POST /dataset failed with HTTP 400: One or more validation errors occurred.");
+    assert.equal(
+      error.message,
+      "Rapidata API POST /dataset failed with HTTP 400: One or more validation errors occurred.",
+    );
     assert.deepEqual((error.details as { errors: unknown }).errors, { Name: ["The Name field is required."] });
   });
 
@@ -81,10 +84,10 @@ describe("JSON helpers", () => {
     const bodies = [{ message: "from message" }, { error: "from error" }];
     for (const body of bodies) {
       const { rapidata } = await standInClient({
-        fetch: async (input, init) =>
+        fetch: (input, init) =>
           String(input).includes("/connect/token")
             ? fetch(input, init)
-            : Response.json({ ...body, traceId: "t-1" }, { status: 500 }),
+            : Promise.resolve(Response.json({ ...body, traceId: "t-1" }, { status: 500 })),
       });
       const error = await rapidata.get("/orders").catch((e: unknown) => e);
       assert.ok(error instanceof RapidataApiError);
@@ -95,8 +98,10 @@ describe("JSON helpers", () => {
 
   it("a 2xx body that is not JSON is an ERR_API_BODY RapidataApiError", async () => {
     const { rapidata } = await standInClient({
-      fetch: async (input, init) =>
-        String(input).includes("/connect/token") ? fetch(input, init) : new Response("<html>", { status: 200 }),
+      fetch: (input, init) =>
+        String(input).includes("/connect/token")
+          ? fetch(input, init)
+          : Promise.resolve(new Response("<html>", { status: 200 })),
     });
     await assert.rejects(rapidata.get("/orders"), { name: "RapidataApiError", code: "ERR_API_BODY", status: 200 });
   });

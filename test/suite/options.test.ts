@@ -14,14 +14,21 @@ describe("createClient options", () => {
     assert.equal(test.apiUrl, "https://api.rabbitdata.ch");
     assert.equal(test.tokenEndpoint, "https://auth.rabbitdata.ch/connect/token");
     assert.equal(createClient({ ...creds, environment: "rapidata.dev" }).apiUrl, "https://api.rapidata.dev");
-    const overridden = createClient({ ...creds, apiUrl: "https://proxy.example/rapidata/", authUrl: "https://id.example" });
+    const overridden = createClient({
+      ...creds,
+      apiUrl: "https://proxy.example/rapidata/",
+      authUrl: "https://id.example",
+    });
     assert.equal(overridden.apiUrl, "https://proxy.example/rapidata");
     assert.equal(overridden.tokenEndpoint, "https://id.example/connect/token");
   });
 
   it("refuses plain http except on loopback", () => {
     for (const apiUrl of ["http://example.com", "http://10.0.0.1", "http://127.0.0.1.nip.io"]) {
-      assert.throws(() => createClient({ ...creds, apiUrl }), { name: "TypeError", message: /"apiUrl" must use https:/ });
+      assert.throws(() => createClient({ ...creds, apiUrl }), {
+        name: "TypeError",
+        message: /"apiUrl" must use https:/,
+      });
     }
     assert.throws(() => createClient({ ...creds, authUrl: "http://auth.example" }), /"authUrl" must use https:/);
     for (const url of ["http://localhost:8787", "http://127.0.0.1:1", "http://127.255.0.9", "http://[::1]:3000"]) {
@@ -60,7 +67,7 @@ describe("createClient options", () => {
     }
   });
 
-  it("does not mutate the caller's options or headers", async () => {
+  it("does not mutate the caller's options or headers", () => {
     const headers = new Headers({ "x-a": "1" });
     const options = Object.freeze({ ...creds, headers, scope: "  openid   api " });
     const client = createClient(options);
@@ -88,7 +95,12 @@ describe("createClient options", () => {
 describe("fromEnv", () => {
   it("builds a working client from a Workers-style env object", async () => {
     const { clientId, clientSecret } = await newCredentials();
-    const env = { RAPIDATA_CLIENT_ID: clientId, RAPIDATA_CLIENT_SECRET: clientSecret, RAPIDATA_ENVIRONMENT: "", OTHER: 1 };
+    const env = {
+      RAPIDATA_CLIENT_ID: clientId,
+      RAPIDATA_CLIENT_SECRET: clientSecret,
+      RAPIDATA_ENVIRONMENT: "",
+      OTHER: 1,
+    };
     const rapidata = fromEnv({ ...env, RAPIDATA_API_URL: standInUrl, RAPIDATA_AUTH_URL: standInUrl });
     assert.equal((await rapidata.get<{ page: number }>("/orders")).page, 1);
     assert.equal((await stats(clientId)).tokenRequests, 1);

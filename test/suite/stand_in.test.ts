@@ -46,7 +46,11 @@ describe("the stand-in (in-process handler)", () => {
     const cases: [RequestInit, number, string][] = [
       [form({ grant_type: "client_credentials", client_id: "c 1", client_secret: "nope" }), 401, "invalid_client"],
       [form({ grant_type: "password", client_id: "c 1", client_secret: "s:%+ 1" }), 400, "unsupported_grant_type"],
-      [form({ grant_type: "client_credentials", client_id: "c 1", client_secret: "s:%+ 1", scope: "api x" }), 400, "invalid_scope"],
+      [
+        form({ grant_type: "client_credentials", client_id: "c 1", client_secret: "s:%+ 1", scope: "api x" }),
+        400,
+        "invalid_scope",
+      ],
       [{ method: "POST", body: "{}", headers: { "content-type": "application/json" } }, 400, "invalid_request"],
     ];
     for (const [init, status, error] of cases) {
@@ -59,10 +63,16 @@ describe("the stand-in (in-process handler)", () => {
 
   it("issues JWT access tokens with the API audience only for the api scope", async () => {
     const issue = async (scope: string) => {
-      const response = await standIn.fetch(TOKEN, form({ grant_type: "client_credentials", client_id: "c 1", client_secret: "s:%+ 1", scope }));
+      const response = await standIn.fetch(
+        TOKEN,
+        form({ grant_type: "client_credentials", client_id: "c 1", client_secret: "s:%+ 1", scope }),
+      );
       const body = await response.json() as { access_token: string; expires_in: number; token_type: string };
       assert.deepEqual([body.token_type, body.expires_in], ["Bearer", 3600]);
-      return { token: body.access_token, claims: JSON.parse(atob(body.access_token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))) };
+      return {
+        token: body.access_token,
+        claims: JSON.parse(atob(body.access_token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))),
+      };
     };
     const withApi = await issue("openid email api");
     assert.deepEqual(withApi.claims.aud, ["https://api.rapidata.ai"]);
@@ -81,7 +91,9 @@ describe("the stand-in (in-process handler)", () => {
   it("answers API errors as ProblemDetails with x-trace-id", async () => {
     const { clientId, clientSecret } = standIn.addClient();
     const token = await createClient({ clientId, clientSecret, fetch: standIn.fetch }).accessToken();
-    const response = await standIn.fetch("http://stand-in.test/order/none", { headers: { authorization: `Bearer ${token}` } });
+    const response = await standIn.fetch("http://stand-in.test/order/none", {
+      headers: { authorization: `Bearer ${token}` },
+    });
     assert.equal(response.status, 404);
     assert.equal(response.headers.get("content-type"), "application/problem+json");
     const body = await response.json() as { title: string; status: number; detail: string; traceId: string };

@@ -93,7 +93,8 @@ describe("token cache", () => {
     const { rapidata } = await standInClient({
       now: clock.now,
       leeway: 0,
-      fetch: async () => Response.json({ access_token: `token-${++issued}`, token_type: "Bearer", expires_in: 1e12 }),
+      fetch: () =>
+        Promise.resolve(Response.json({ access_token: `token-${++issued}`, token_type: "Bearer", expires_in: 1e12 })),
     });
     assert.equal(await rapidata.accessToken(), "token-1");
     clock.advance(24 * 3600 - 1);

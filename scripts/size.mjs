@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// `npm run size`: gzip size of a Worker bundle of createClient + fetch (esbuild, minified, as wrangler
+// bundles). Fails above the budget.
+import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
+
+const LIMIT = 10 * 1024;
+const entry = `
+import { createClient } from "./mod.ts";
+const rapidata = createClient({ clientId: "id", clientSecret: "secret" });
+export default { fetch: (request) => rapidata.fetch("/orders", { signal: request.signal }) };
+`;
+const result = await build({
+  stdin: { contents: entry, resolveDir: process.cwd(), loader: "ts" },
+  bundle: true,
+  minify: true,
+  format: "esm",
+  platform: "neutral",
+  conditions: ["workerd", "worker", "browser"],
+  write: false,
+  metafile: true,
+});
+const code = result.outputFiles[0].contents;
+const gzip = gzipSync(code, { level: 9 }).length;
+const inputs = Object.entries(Object.values(result.metafile.outputs)[0].inputs)
+  .map(([file, { bytesInOutput }]) => [file, bytesInOutput])
+  .filter(([, bytes]) => bytes > 0)
+  .sort((a, b) => b[1] - a[1]);
+for (const [file, bytes] of inputs) console.log(`  ${String(bytes).padStart(6)} B min  ${file}`);
+console.log(`Worker bundle (createClient + fetch): ${code.length} B minified, ${gzip} B gzip (limit ${LIMIT} B)`);
+if (gzip > LIMIT) {
+  console.error(`size: over the ${LIMIT} B gzip budget`);
+  process.exit(1);
+}
