@@ -58,9 +58,11 @@ export interface StandInStats {
 export interface StandIn {
   /**
    * Handles one request: token endpoint, API routes, and the `/__stand-in/*` control routes. It has
-   * `fetch`'s signature, so it can be a client's `fetch` option or a server's handler.
+   * `fetch`'s signature, so it can be a client's `fetch` option or a server's handler
+   * (`Deno.serve(standIn.fetch)`, `Bun.serve({ fetch: standIn.fetch })`: a server's own second
+   * argument is ignored when the first is a `Request`).
    */
-  readonly fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+  readonly fetch: (input: string | URL | Request, init?: RequestInit | object) => Promise<Response>;
   /** Registers a client; missing fields get random values. */
   addClient(client?: Partial<StandInClient>): StandInClient;
   /** Counters for one client, or summed over all. */
@@ -398,11 +400,11 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
   }
 
   return {
-    fetch: async (input: string | URL | Request, init?: RequestInit) => {
+    fetch: async (input: string | URL | Request, init?: RequestInit | object) => {
       try {
         // A Request is taken as it is: servers pass a second argument of their own (Deno's info,
         // Bun's server) that is no RequestInit.
-        return await handle(input instanceof Request ? input : new Request(input, init));
+        return await handle(input instanceof Request ? input : new Request(input, init as RequestInit));
       } catch (error) {
         return problem(500, "Stand-in failure", error instanceof Error ? error.message : String(error));
       }

@@ -4,9 +4,7 @@ import { createStandIn } from "../../src/testing/mod.ts";
 import type { Harness } from "../support/harness.ts";
 
 const standIn = createStandIn();
-const servers = [0, 1].map(() =>
-  Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => standIn.fetch(request))
-);
+const servers = [0, 1].map(() => Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, standIn.fetch));
 for (const server of servers) server.unref();
 const url = (server: Deno.HttpServer<Deno.NetAddr>) => `http://127.0.0.1:${server.addr.port}`;
 
