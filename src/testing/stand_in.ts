@@ -6,6 +6,7 @@
  * @module
  */
 
+import { type FaultPlan, nextFault, playFault, StandInReset } from "./faults.ts";
 import { base64url, newSigningKey, signJwt, verifyJwt } from "./jwt.ts";
 
 /** A client the stand-in knows. */
@@ -71,6 +72,8 @@ export interface StandIn {
   revokeTokens(clientId: string): void;
   /** Holds token responses for `clientId` until the returned function is called. */
   holdTokens(clientId: string): () => void;
+  /** Scripts misbehaviour of the token endpoint and the API for `clientId` (appended to any queued). */
+  injectFaults(clientId: string, plan: FaultPlan): void;
 }
 
 interface ClientState extends StandInClient {
@@ -79,6 +82,7 @@ interface ClientState extends StandInClient {
   issued: number;
   hold: Promise<void> | undefined;
   release: (() => void) | undefined;
+  faults: Required<FaultPlan>;
 }
 
 const DEFAULT_SCOPES = ["openid", "email", "profile", "api"];
@@ -148,7 +152,7 @@ function emptyStats(): StandInStats {
  * `GET /orders`, `GET /order/{id}`, `POST /dataset` (bearer token with the API audience required),
  * and for tests driven over HTTP: `POST /__stand-in/clients`, `GET /__stand-in/stats?client_id=`,
  * `POST /__stand-in/revoke?client_id=`, `POST /__stand-in/hold?client_id=`,
- * `POST /__stand-in/release?client_id=`, `ANY /__stand-in/echo?status=200` (what arrived, no auth
+ * `POST /__stand-in/release?client_id=`, `POST /__stand-in/faults?client_id=` (a JSON `FaultPlan`), `ANY /__stand-in/echo?status=200` (what arrived, no auth
  * needed) and
  * `GET /__stand-in/redirect?to=URL&status=302`.
  *
@@ -185,6 +189,7 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
       issued: 0,
       hold: undefined,
       release: undefined,
+      faults: { token: [], api: [] },
     };
     clients.set(state.clientId, state);
     const { clientId, clientSecret, scopes, tokenLifetime, omitExpiresIn } = state;
@@ -247,6 +252,9 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
       state.stats.lastAuthMethod = method;
       state.stats.lastScope = form.get("scope") ?? undefined;
     }
+    const fault = nextFault(state?.faults.token);
+    const faulty = fault && await playFault(fault, request);
+    if (faulty) return faulty;
     if (!state || secret !== state.clientSecret) {
       return oauthError(401, "invalid_client", "unknown client or wrong secret", method === "basic");
     }
@@ -309,6 +317,9 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
 
   async function api(request: Request, url: URL): Promise<Response> {
     const auth = await authenticate(request);
+    const fault = nextFault((auth instanceof Response ? undefined : auth)?.faults.api);
+    const faulty = fault && await playFault(fault, request);
+    if (faulty) return faulty;
     if (auth instanceof Response) return auth;
     const trace = { "x-trace-id": traceId() };
     const path = url.pathname;
@@ -367,6 +378,9 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
       case "hold":
         holdTokens(clientId);
         return json(200, { ok: true });
+      case "faults":
+        injectFaults(clientId, JSON.parse(await request.text()) as FaultPlan);
+        return json(200, { ok: true });
       case "release":
         clients.get(clientId)!.release?.();
         return json(200, { ok: true });
@@ -383,6 +397,15 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
       sum.apiCalls += s.apiCalls;
     }
     return sum;
+  }
+
+  function injectFaults(clientId: string, plan: FaultPlan): void {
+    const state = clients.get(clientId);
+    if (!state) throw new TypeError(`unknown client ${clientId}`);
+    const times = (fault: { times?: number }) => fault.times === null || fault.times === -1 ? Infinity : fault.times;
+    for (const key of ["token", "api"] as const) {
+      state.faults[key].push(...(plan[key] ?? []).map((fault) => ({ ...fault, times: times(fault) })));
+    }
   }
 
   function revokeTokens(clientId: string): void {
@@ -406,6 +429,7 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
         // Bun's server) that is no RequestInit.
         return await handle(input instanceof Request ? input : new Request(input, init as RequestInit));
       } catch (error) {
+        if (error instanceof StandInReset) throw error; // a scripted dropped connection
         return problem(500, "Stand-in failure", error instanceof Error ? error.message : String(error));
       }
     },
@@ -413,5 +437,6 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     stats,
     revokeTokens,
     holdTokens,
+    injectFaults,
   };
 }
