@@ -4,14 +4,13 @@
  * @module
  */
 
-import { type ClientAuthentication, requestToken } from "./client_credentials.ts";
+import { type ClientAuthentication, type GrantConfig, requestToken } from "./client_credentials.ts";
 import { withDeadline } from "./deadline.ts";
 import { DEFAULT_SCOPE, resolveEndpoints } from "./environments.ts";
-import { RapidataApiError, RapidataAuthError, redact } from "./errors.ts";
-import { cacheKey, getToken, invalidateToken, type TokenCacheOptions } from "./token_cache.ts";
-import { isReplayableBody, type Outgoing, send, type TransportConfig } from "./transport.ts";
+import { invalidOption, RapidataApiError, RapidataAuthError, redact } from "./errors.ts";
+import { cacheKey, getToken, type TokenCacheOptions } from "./token_cache.ts";
+import { isReplayableBody, type Outgoing, send, type TransportConfig, X_CLIENT } from "./transport.ts";
 import { appendQuery, type Query, resolveUrl } from "./url.ts";
-import { VERSION } from "./version.ts";
 
 /**
  * Options of {@link createClient}. Give either `clientId` + `clientSecret` (tokens are fetched and
@@ -125,45 +124,42 @@ export interface RapidataClient {
   readonly tokenEndpoint: string;
 }
 
-const X_CLIENT = `RapidataFetch/${VERSION}`;
-const KNOWN_INIT = new Set(["method", "headers", "body", "signal", "redirect", "duplex", "window"]);
-
-function fail(field: string, rule: string): never {
-  throw new TypeError(`createClient: "${field}" ${rule}`);
-}
+/** `RequestInit` members the client handles itself; any other is passed through to `fetch`. */
+const KNOWN_INIT = ["method", "headers", "body", "signal", "redirect", "duplex", "window"];
+const AUTHENTICATIONS: readonly unknown[] = ["client_secret_basic", "client_secret_post"];
 
 function optionalNumber(value: unknown, field: string, fallback: number, min: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < min) {
-    fail(field, `must be a finite number >= ${min}`);
-  }
-  return value;
+  if (!Number.isFinite(value) || (value as number) < min) invalidOption(field, `must be a finite number >= ${min}`);
+  return value as number;
 }
 
 function nonEmpty(value: unknown, field: string): string {
-  if (typeof value !== "string" || value.length === 0) fail(field, "must be a non-empty string");
+  if (typeof value !== "string" || value === "") invalidOption(field, "must be a non-empty string");
   return value;
 }
 
+/** A `Request`, also one from another realm or `fetch` implementation. */
 function isRequest(value: unknown): value is Request {
-  return value instanceof Request ||
-    (typeof value === "object" && value !== null && !(value instanceof URL) &&
-      typeof (value as Request).url === "string" && typeof (value as Request).method === "string");
+  return typeof (value as Request | undefined)?.url === "string" && typeof (value as Request).method === "string";
 }
 
-function isBodyInit(value: unknown): value is BodyInit {
+/** True for what the JSON helpers send as it is (and for no body at all); anything else is JSON. */
+function isBodyInit(value: unknown): value is BodyInit | undefined {
   return value instanceof ReadableStream || (typeof value !== "string" && isReplayableBody(value as BodyInit));
 }
 
-function messageOf(details: unknown, status: number, statusText: string): string {
-  if (details !== null && typeof details === "object") {
-    const body = details as Record<string, unknown>;
-    for (const field of ["detail", "title", "message", "error"]) {
-      if (typeof body[field] === "string" && body[field]) return body[field] as string;
-    }
+function setDefault(headers: Headers, name: string, value: string): void {
+  if (!headers.has(name)) headers.set(name, value);
+}
+
+/** The human-readable part of an API error body: a ProblemDetails `detail` / `title`, or similar. */
+function messageOf(details: unknown): string | undefined {
+  if (typeof details === "string") return details.length <= 200 ? details : undefined;
+  for (const field of ["detail", "title", "message", "error"]) {
+    const value = (details as Record<string, unknown> | null | undefined)?.[field];
+    if (typeof value === "string" && value) return value;
   }
-  if (typeof details === "string" && details && details.length <= 200) return details;
-  return `HTTP ${status}${statusText ? ` ${statusText}` : ""}`;
 }
 
 /**
@@ -181,7 +177,7 @@ function messageOf(details: unknown, status: number, statusText: string): string
  */
 export function createClient(options: ClientOptions): RapidataClient {
   if (options === null || typeof options !== "object") throw new TypeError("createClient: options must be an object");
-  const endpoints = resolveEndpoints(options.environment, options.apiUrl, options.authUrl);
+  const { apiBase, tokenEndpoint, issuer } = resolveEndpoints(options.environment, options.apiUrl, options.authUrl);
   const staticToken = options.token === undefined ? undefined : nonEmpty(options.token, "token");
   let clientId: string | undefined;
   let clientSecret: string | undefined;
@@ -191,196 +187,178 @@ export function createClient(options: ClientOptions): RapidataClient {
     }
     clientId = nonEmpty(options.clientId, "clientId");
     clientSecret = nonEmpty(options.clientSecret, "clientSecret");
-    if (options.expiresAt !== undefined) fail("expiresAt", `is only allowed together with "token"`);
+    if (options.expiresAt !== undefined) invalidOption("expiresAt", `is only allowed together with "token"`);
   } else if (options.clientId !== undefined || options.clientSecret !== undefined) {
-    fail("token", `excludes "clientId" and "clientSecret"`);
+    invalidOption("token", `excludes "clientId" and "clientSecret"`);
   }
   const expiresAt = optionalNumber(options.expiresAt, "expiresAt", Infinity, 0);
-  const scope = options.scope === undefined
-    ? DEFAULT_SCOPE
-    : typeof options.scope === "string"
-    ? options.scope.trim().split(/\s+/).filter(Boolean).join(" ")
-    : fail("scope", "must be a string of space-separated scopes");
+  for (const [field, type] of [["scope", "string"], ["fetch", "function"], ["now", "function"]] as const) {
+    if (options[field] !== undefined && typeof options[field] !== type) invalidOption(field, `must be a ${type}`);
+  }
+  const scope = options.scope?.trim().replace(/\s+/g, " ") ?? DEFAULT_SCOPE;
   const clientAuthentication = options.clientAuthentication ?? "client_secret_basic";
-  if (clientAuthentication !== "client_secret_basic" && clientAuthentication !== "client_secret_post") {
-    fail("clientAuthentication", `must be "client_secret_basic" or "client_secret_post"`);
+  if (!AUTHENTICATIONS.includes(clientAuthentication)) {
+    invalidOption("clientAuthentication", `must be "client_secret_basic" or "client_secret_post"`);
   }
   const leeway = optionalNumber(options.leeway, "leeway", 60, 0);
   const timeout = Math.min(optionalNumber(options.timeout, "timeout", 30_000, 1), 2_147_483_647);
-  if (options.fetch !== undefined && typeof options.fetch !== "function") fail("fetch", "must be a function");
-  if (options.now !== undefined && typeof options.now !== "function") fail("now", "must be a function");
-  const userFetch = options.fetch;
-  const fetchFn: typeof fetch = userFetch
-    ? (input, init) => userFetch(input as string | URL | Request, init)
-    : (input, init) => globalThis.fetch(input, init);
-  const now = options.now ?? Date.now;
-  let defaultHeaders: [string, string][];
+  let defaultHeaders: Headers;
   try {
-    defaultHeaders = [...new Headers(options.headers)];
+    defaultHeaders = new Headers(options.headers);
   } catch {
-    fail("headers", "must be a valid HeadersInit (object, array of pairs or Headers)");
+    invalidOption("headers", "must be a valid HeadersInit");
   }
-  if (defaultHeaders.some(([name]) => name === "authorization")) fail("headers", "must not contain Authorization");
+  if (defaultHeaders.has("authorization")) invalidOption("headers", "must not contain Authorization");
+  const userFetch = options.fetch;
+  const now = options.now ?? Date.now;
 
-  const apiOrigin = new URL(endpoints.apiBase).origin;
-  const transport: TransportConfig = { fetch: fetchFn, timeout, apiOrigin };
+  const apiOrigin = new URL(apiBase).origin;
+  const config: GrantConfig & TransportConfig = {
+    tokenEndpoint,
+    issuer,
+    clientId: clientId!,
+    clientSecret: clientSecret!,
+    scope,
+    clientAuthentication,
+    // Called without a receiver, and the global looked up per call (it may be replaced later).
+    fetch: (input, init) => userFetch ? userFetch(input as string | URL | Request, init) : fetch(input, init),
+    timeout,
+    now,
+    apiOrigin,
+  };
   const secrets = [clientSecret, staticToken];
   let cacheOptions: TokenCacheOptions | undefined;
 
-  async function tokenOptions(): Promise<TokenCacheOptions> {
-    if (cacheOptions) return cacheOptions;
-    const grant = {
-      tokenEndpoint: endpoints.tokenEndpoint,
-      issuer: endpoints.issuer,
-      clientId: clientId!,
-      clientSecret: clientSecret!,
-      scope,
-      clientAuthentication,
-      fetch: fetchFn,
-      timeout,
-      headers: { "x-client": X_CLIENT },
-      now,
-    };
-    return cacheOptions = {
-      key: await cacheKey(endpoints.tokenEndpoint, clientId!, clientSecret!, scope),
-      leeway,
-      now,
-      stallAfter: Math.min(timeout, 5_000),
-      fetchToken: () => requestToken(grant),
-    };
-  }
-
-  async function currentToken(signal?: AbortSignal): Promise<string> {
+  /** Our token: the fixed one, else the cached one (`rejected` is a token the API has refused). */
+  async function currentToken(signal?: AbortSignal, rejected?: string): Promise<string> {
     if (staticToken !== undefined) {
       if (now() >= expiresAt * 1000) {
         throw new RapidataAuthError("ERR_TOKEN_EXPIRED", "The access token given to createClient has expired");
       }
       return staticToken;
     }
-    return (await getToken(cacheOptions ?? await tokenOptions(), signal)).token;
+    // Computed once per client, but no caller ever awaits another request's promise (Workers hazard).
+    cacheOptions ??= {
+      key: await cacheKey(tokenEndpoint, clientId!, clientSecret!, scope),
+      leeway,
+      now,
+      stallAfter: Math.min(timeout, 5_000),
+      fetchToken: () => requestToken(config),
+    };
+    return (await getToken(cacheOptions, signal, rejected)).token;
   }
 
-  /** Sends an API-origin request with our token; one renewal + replay on 401. Reports the token sent. */
-  async function authorized(req: Outgoing): Promise<{ response: Response; bearer?: string }> {
-    for (const [name, value] of defaultHeaders) if (!req.headers.has(name)) req.headers.set(name, value);
+  /**
+   * Sends a request: to the API origin with our headers and token (one renewal + replay on a 401),
+   * elsewhere as it is. Reports the token sent.
+   */
+  async function exchange(
+    url: URL,
+    init: RequestInit | undefined,
+    request?: Request,
+  ): Promise<{ response: Response; bearer?: string }> {
+    if (url.origin !== apiOrigin) return { response: await config.fetch(request ?? url, init) };
+    const extra: Record<string, unknown> = {};
+    for (const key in init) if (!KNOWN_INIT.includes(key)) extra[key] = init[key as keyof RequestInit];
+    const pick = <K extends "method" | "headers" | "redirect" | "signal">(key: K) => init?.[key] ?? request?.[key];
+    const method = (pick("method") ?? "GET").toUpperCase();
+    let body = init?.body ?? null;
+    if (init?.body === undefined && request?.body && method !== "GET" && method !== "HEAD") {
+      body = await request.arrayBuffer(); // read once so the body can be replayed
+    }
+    const req: Outgoing = {
+      url,
+      method,
+      headers: new Headers(pick("headers")),
+      body,
+      replayable: isReplayableBody(body),
+      redirect: pick("redirect") ?? "follow",
+      signal: pick("signal") ?? undefined,
+      extra,
+    };
+    for (const [name, value] of defaultHeaders) setDefault(req.headers, name, value);
     req.headers.set("x-client", X_CLIENT);
-    if (req.headers.has("authorization")) return send(transport, req, undefined);
+    if (req.headers.has("authorization")) return send(config, req, undefined);
     const token = await currentToken(req.signal);
-    const first = await send(transport, req, token);
+    const first = await send(config, req, token);
     if (first.response.status !== 401 || !first.bearerSent || staticToken !== undefined || !req.replayable) {
       return { response: first.response, bearer: token };
     }
     await first.response.body?.cancel();
-    invalidateToken(cacheOptions!.key, token);
-    const fresh = await currentToken(req.signal);
-    return { response: (await send(transport, req, fresh)).response, bearer: fresh };
-  }
-
-  async function clientFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    const request = isRequest(input) ? input : undefined;
-    const url = resolveUrl(request ? request.url : input as string | URL, endpoints.apiBase);
-    if (url.origin !== apiOrigin) return fetchFn(request ?? url, init);
-    const extra: RequestInit = {};
-    for (const key in init) {
-      if (!KNOWN_INIT.has(key)) (extra as Record<string, unknown>)[key] = (init as Record<string, unknown>)[key];
-    }
-    const method = (init?.method ?? request?.method ?? "GET").toUpperCase();
-    let body: BodyInit | null = init?.body ?? null;
-    if (init?.body === undefined && request?.body && method !== "GET" && method !== "HEAD") {
-      body = await request.arrayBuffer(); // read once so the body can be replayed
-    }
-    const sent = await authorized({
-      url,
-      method,
-      headers: new Headers(init?.headers ?? request?.headers),
-      body,
-      replayable: isReplayableBody(body),
-      redirect: init?.redirect ?? request?.redirect ?? "follow",
-      signal: init?.signal ?? request?.signal ?? undefined,
-      extra,
-    });
-    return sent.response;
+    const fresh = await currentToken(req.signal, token);
+    return { response: (await send(config, req, fresh)).response, bearer: fresh };
   }
 
   async function json<T>(method: string, path: string, body: unknown, options: RequestOptions = {}): Promise<T> {
     if (typeof path !== "string") throw new TypeError(`${method.toLowerCase()}: "path" must be a string`);
-    const url = resolveUrl(path, endpoints.apiBase);
+    const url = resolveUrl(path, apiBase);
     appendQuery(url, options.query);
     const headers = new Headers(options.headers);
-    if (!headers.has("accept")) headers.set("accept", "application/json");
-    let payload: BodyInit | null = null;
-    if (body !== undefined) {
-      if (isBodyInit(body)) {
-        payload = body;
-      } else {
-        payload = JSON.stringify(body);
-        if (!headers.has("content-type")) headers.set("content-type", "application/json");
-      }
-    }
+    const encode = !isBodyInit(body);
+    setDefault(headers, "accept", "application/json");
+    if (encode) setDefault(headers, "content-type", "application/json");
     const signal = options.signal;
-    const { response, bearer } = url.origin === apiOrigin
-      ? await authorized({
-        url,
-        method,
-        headers,
-        body: payload,
-        replayable: isReplayableBody(payload),
-        redirect: "follow",
-        signal,
-        extra: {},
-      })
-      : { response: await fetchFn(url, { method, headers, body: payload, signal }), bearer: undefined };
+    const payload = encode ? JSON.stringify(body) : body ?? null;
+    const { response, bearer } = await exchange(url, { method, headers, body: payload, signal });
     const text = await withDeadline("API request", timeout, signal, () => response.text()).catch(async (error) => {
       await response.body?.cancel().catch(() => {});
       throw error;
     });
+    const { status } = response;
+    const what = `Rapidata API ${method} ${url.pathname}`;
     const traceId = response.headers.get("x-trace-id") ?? undefined;
     if (!response.ok) {
-      let details: unknown = text === "" ? undefined : redact(text, [...secrets, bearer]);
-      try {
-        details = JSON.parse(details as string);
-      } catch { /* keep the text */ }
+      let details: unknown;
+      if (text) {
+        details = redact(text, [...secrets, bearer]);
+        try {
+          details = JSON.parse(details as string);
+        } catch { /* keep the text */ }
+      }
       const bodyTrace = (details as { traceId?: unknown } | undefined)?.traceId;
-      const message = messageOf(details, response.status, response.statusText);
+      const message = messageOf(details) || response.statusText;
       throw new RapidataApiError(
         "ERR_API_RESPONSE",
-        `Rapidata API ${method} ${url.pathname} failed with HTTP ${response.status}: ${message}`,
+        `${what} failed with HTTP ${status}${message ? `: ${message}` : ""}`,
         {
-          status: response.status,
+          status,
           details,
           traceId: traceId ?? (typeof bodyTrace === "string" ? bodyTrace : undefined),
           response,
         },
       );
     }
-    if (text === "" || response.status === 204 || response.status === 205) return undefined as T;
+    if (text === "") return undefined as T; // also every 204 / 205: a Response cannot give those a body
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new RapidataApiError(
-        "ERR_API_BODY",
-        `Rapidata API ${method} ${url.pathname} answered HTTP ${response.status} with a body that is not JSON`,
-        { status: response.status, traceId, response },
-      );
+      throw new RapidataApiError("ERR_API_BODY", `${what} answered HTTP ${status} with a non-JSON body`, {
+        status,
+        traceId,
+        response,
+      });
     }
   }
 
-  const description = {
-    apiUrl: endpoints.apiBase,
-    tokenEndpoint: endpoints.tokenEndpoint,
-    clientId: clientId ?? "(fixed token)",
-    scope,
-  };
+  const withoutBody = (method: string) => <T>(path: string, options?: RequestOptions) =>
+    json<T>(method, path, undefined, options);
+  const withBody = (method: string) => <T>(path: string, body?: unknown, options?: RequestOptions) =>
+    json<T>(method, path, body, options);
+  const description = { apiUrl: apiBase, tokenEndpoint, clientId: clientId ?? "(fixed token)", scope };
   const client: RapidataClient = {
-    fetch: clientFetch,
-    get: (path, options) => json("GET", path, undefined, options),
-    post: (path, body, options) => json("POST", path, body, options),
-    put: (path, body, options) => json("PUT", path, body, options),
-    patch: (path, body, options) => json("PATCH", path, body, options),
-    delete: (path, options) => json("DELETE", path, undefined, options),
+    fetch: async (input, init) => {
+      const request = isRequest(input) ? input : undefined;
+      return (await exchange(resolveUrl(request ? request.url : input as string | URL, apiBase), init, request))
+        .response;
+    },
+    get: withoutBody("GET"),
+    post: withBody("POST"),
+    put: withBody("PUT"),
+    patch: withBody("PATCH"),
+    delete: withoutBody("DELETE"),
     accessToken: (options) => currentToken(options?.signal),
-    apiUrl: endpoints.apiBase,
-    tokenEndpoint: endpoints.tokenEndpoint,
+    apiUrl: apiBase,
+    tokenEndpoint,
   };
   const inspect = () => `RapidataClient ${JSON.stringify(description)}`;
   Object.defineProperties(client, {

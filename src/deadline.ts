@@ -7,9 +7,40 @@
 import { RapidataTimeoutError } from "./errors.ts";
 
 /**
- * Runs `attempt` with a signal that aborts after `timeout` ms or when `signal` aborts, and settles no
- * later than that even if `attempt` ignores its signal. Our timeout surfaces as
- * {@link RapidataTimeoutError}; the caller's abort as the caller's `signal.reason` (an `AbortError`).
+ * Runs `attempt` with a signal that aborts after `ms` or when `signal` aborts, and settles no later
+ * than that even if `attempt` ignores its signal: with `onTimeout()` as the rejection after `ms`, with
+ * the caller's `signal.reason` (an `AbortError`) on abort. Timer and listener are removed once settled.
+ * @internal
+ */
+export function race<T>(
+  ms: number,
+  onTimeout: () => unknown,
+  signal: AbortSignal | undefined,
+  attempt: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    signal?.throwIfAborted(); // rejects with the caller's reason; nothing is started
+    const controller = new AbortController();
+    // Once this has run, neither the timer nor the caller's abort can fire any more.
+    const cleanup = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const fail = (error: unknown) => {
+      cleanup();
+      controller.abort(error);
+      reject(error);
+    };
+    const onAbort = () => fail(signal!.reason);
+    const timer = setTimeout(() => fail(onTimeout()), ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    // After a failure this settles nothing: the promise is already rejected.
+    attempt(controller.signal).finally(cleanup).then(resolve, reject);
+  });
+}
+
+/**
+ * {@link race} with the client's `timeout`, which surfaces as {@link RapidataTimeoutError}.
  * @internal
  */
 export function withDeadline<T>(
@@ -18,37 +49,5 @@ export function withDeadline<T>(
   signal: AbortSignal | undefined,
   attempt: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const controller = new AbortController();
-    let settled = false;
-    const fail = (error: unknown) => {
-      if (settled) return;
-      settled = true;
-      cleanup();
-      controller.abort(error);
-      reject(error);
-    };
-    const onAbort = () => fail(signal!.reason);
-    const timer = setTimeout(() => fail(new RapidataTimeoutError(what, timeout)), timeout);
-    const cleanup = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    attempt(controller.signal).then(
-      (value) => {
-        if (settled) return;
-        settled = true;
-        cleanup();
-        resolve(value);
-      },
-      (error: unknown) => {
-        if (settled) return;
-        settled = true;
-        cleanup();
-        reject(error);
-      },
-    );
-  });
+  return race(timeout, () => new RapidataTimeoutError(what, timeout), signal, attempt);
 }

@@ -32,19 +32,24 @@ export type RapidataErrorCode =
   | "ERR_NETWORK"
   | "ERR_REDIRECT";
 
-const REDACTED = "[redacted]";
-
 /**
  * Replaces every occurrence of each secret in `text` with `[redacted]`.
  * Secrets shorter than 4 characters are ignored (they would blank out ordinary words).
  * @internal
  */
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret && secret.length >= 4 && out.includes(secret)) out = out.split(secret).join(REDACTED);
-  }
-  return out;
+  for (const secret of secrets) if (secret && secret.length >= 4) text = text.replaceAll(secret, "[redacted]");
+  return text;
+}
+
+/** Throws the `TypeError` for a misused `createClient` option, naming the option. @internal */
+export function invalidOption(field: string, rule: string): never {
+  throw new TypeError(`createClient: "${field}" ${rule}`);
+}
+
+/** Attaches `response` as a non-enumerable, read-only property (it never shows in JSON or logs). */
+function hideResponse(error: Error, response: Response | undefined): void {
+  Object.defineProperty(error, "response", { value: response });
 }
 
 /**
@@ -63,13 +68,13 @@ export function redact(text: string, secrets: readonly (string | undefined)[]): 
  */
 export class RapidataError extends Error {
   /** Which failure this is; stable across versions. */
-  readonly code: RapidataErrorCode;
+  declare readonly code: RapidataErrorCode;
 
   /** @param code the failure; @param message text without secrets; @param options standard `cause` */
   constructor(code: RapidataErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = "RapidataError";
     this.code = code;
+    this.name = "RapidataError";
   }
 }
 
@@ -93,11 +98,11 @@ export class RapidataError extends Error {
  */
 export class RapidataAuthError extends RapidataError {
   /** The OAuth error code, such as `invalid_client` or `invalid_scope`, when the server sent one. */
-  readonly error: string | undefined;
+  declare readonly error: string | undefined;
   /** The server's `error_description`, with any credential redacted. */
-  readonly errorDescription: string | undefined;
+  declare readonly errorDescription: string | undefined;
   /** HTTP status of the token endpoint's answer (`undefined` for an expired fixed token). */
-  readonly status: number | undefined;
+  declare readonly status: number | undefined;
   /** The token endpoint's answer (non-enumerable, its body may already be read). */
   declare readonly response: Response | undefined;
 
@@ -112,7 +117,7 @@ export class RapidataAuthError extends RapidataError {
     this.error = init.error;
     this.errorDescription = init.errorDescription;
     this.status = init.status;
-    Object.defineProperty(this, "response", { value: init.response, enumerable: false });
+    hideResponse(this, init.response);
   }
 }
 
@@ -134,11 +139,11 @@ export class RapidataAuthError extends RapidataError {
  */
 export class RapidataApiError extends RapidataError {
   /** HTTP status of the answer. */
-  readonly status: number;
+  declare readonly status: number;
   /** The parsed body (JSON when it was JSON, else the text), `undefined` when empty. */
-  readonly details: unknown;
+  declare readonly details: unknown;
   /** Rapidata's trace id for support requests, if the answer carried one. */
-  readonly traceId: string | undefined;
+  declare readonly traceId: string | undefined;
   /** The answer itself (non-enumerable; its body has been read). */
   declare readonly response: Response;
 
@@ -153,7 +158,7 @@ export class RapidataApiError extends RapidataError {
     this.status = init.status;
     this.details = init.details;
     this.traceId = init.traceId;
-    Object.defineProperty(this, "response", { value: init.response, enumerable: false });
+    hideResponse(this, init.response);
   }
 }
 
@@ -174,7 +179,7 @@ export class RapidataApiError extends RapidataError {
  */
 export class RapidataTimeoutError extends RapidataError {
   /** The limit that was exceeded, in milliseconds. */
-  readonly timeout: number;
+  declare readonly timeout: number;
 
   /** @internal */
   constructor(what: "token request" | "API request", timeout: number) {

@@ -13,6 +13,8 @@
  * @module
  */
 
+import { race } from "./deadline.ts";
+
 /** A token as the cache keeps it; times are epoch milliseconds. @internal */
 export interface CachedToken {
   readonly token: string;
@@ -26,8 +28,8 @@ interface Flight {
 }
 
 interface Entry {
-  current: CachedToken | undefined;
-  flight: Flight | undefined;
+  current?: CachedToken;
+  flight?: Flight;
 }
 
 /** What the cache needs from a client. @internal */
@@ -47,104 +49,59 @@ export interface TokenCacheOptions {
 const entries = new Map<string, Entry>();
 const STALLED = Symbol("stalled");
 
-/** Lowercase hex SHA-256 of a string. @internal */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  let hex = "";
-  for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
-  return hex;
-}
-
-/** The cache key of a credential set; the secret only enters as a digest. @internal */
+/** The cache key of a credential set; the secret only enters as a SHA-256 digest. @internal */
 export async function cacheKey(tokenEndpoint: string, clientId: string, clientSecret: string, scope: string) {
-  return `${tokenEndpoint}\n${clientId}\n${scope}\n${await sha256Hex(clientSecret)}`;
-}
-
-/** Epoch ms at which `token` should be renewed under `leeway` seconds. @internal */
-export function renewAt(token: CachedToken, leeway: number): number {
-  const margin = Math.min(leeway * 1000, (token.expiresAt - token.issuedAt) / 2);
-  return token.expiresAt - margin;
-}
-
-function entryFor(key: string): Entry {
-  let entry = entries.get(key);
-  if (!entry) {
-    entry = { current: undefined, flight: undefined };
-    entries.set(key, entry);
-  }
-  return entry;
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(clientSecret));
+  return `${tokenEndpoint}\n${clientId}\n${scope}\n${btoa(String.fromCharCode(...new Uint8Array(digest)))}`;
 }
 
 function startFlight(entry: Entry, options: TokenCacheOptions): Flight {
-  const promise = options.fetchToken().then(
-    (token) => {
-      if (entry.flight === flight) entry.flight = undefined;
-      if (!entry.current || entry.current.expiresAt <= token.expiresAt) entry.current = token;
-      return token;
-    },
-    (error: unknown) => {
-      if (entry.flight === flight) entry.flight = undefined;
-      throw error;
-    },
-  );
-  // Callers that gave up (abort, stall) leave nobody listening; a rejection must not be "unhandled".
-  promise.catch(() => {});
+  const promise = options.fetchToken().then((token) => {
+    if (!entry.current || entry.current.expiresAt <= token.expiresAt) entry.current = token;
+    return token;
+  });
   const flight: Flight = { promise, startedAt: Date.now() };
+  // Landing (either way) ends the flight. This also handles a rejection that nobody else is
+  // listening to (callers that gave up on abort or stall), so it is never "unhandled".
+  const land = () => {
+    if (entry.flight === flight) entry.flight = undefined;
+  };
+  promise.then(land, land);
   entry.flight = flight;
   return flight;
-}
-
-function waitFor(flight: Flight, stallAfter: number, signal?: AbortSignal): Promise<CachedToken | typeof STALLED> {
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-    };
-    const onAbort = () => {
-      done();
-      reject(signal!.reason);
-    };
-    const remaining = Math.max(0, flight.startedAt + stallAfter - Date.now());
-    const timer = setTimeout(() => {
-      done();
-      resolve(STALLED);
-    }, remaining);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    flight.promise.then(
-      (token) => {
-        done();
-        resolve(token);
-      },
-      (error: unknown) => {
-        done();
-        reject(error);
-      },
-    );
-  });
 }
 
 /**
  * Returns a fresh token for `options.key`: the cached one while it is fresh, else the result of the
  * one flight in progress (started here if there is none). `signal` stops this caller's wait only;
- * the flight goes on for the others. @internal
+ * the flight goes on for the others. `rejected` is a token the API refused: dropped from the cache
+ * if it is still the cached one. @internal
  */
-export async function getToken(options: TokenCacheOptions, signal?: AbortSignal): Promise<CachedToken> {
-  const entry = entryFor(options.key);
+export async function getToken(
+  options: TokenCacheOptions,
+  signal?: AbortSignal,
+  rejected?: string,
+): Promise<CachedToken> {
+  let entry = entries.get(options.key);
+  if (!entry) entries.set(options.key, entry = {});
+  if (entry.current?.token === rejected) entry.current = undefined;
   const current = entry.current;
-  if (current && options.now() < renewAt(current, options.leeway)) return current;
+  if (current) {
+    // Renew `leeway` seconds before expiry, but no earlier than half-way through the token's lifetime.
+    const margin = Math.min(options.leeway * 1000, (current.expiresAt - current.issuedAt) / 2);
+    if (options.now() < current.expiresAt - margin) return current;
+  }
   signal?.throwIfAborted();
   let flight = entry.flight ?? startFlight(entry, options);
   for (;;) {
-    const result = await waitFor(flight, options.stallAfter, signal);
-    if (result !== STALLED) return result;
+    try {
+      const stallIn = flight.startedAt + options.stallAfter - Date.now();
+      return await race(stallIn, () => STALLED, signal, () => flight.promise);
+    } catch (error) {
+      if (error !== STALLED) throw error;
+    }
     // The flight's owner is gone (or the server is slower than the stall bound): take over.
     if (entry.flight === flight) entry.flight = undefined;
     flight = entry.flight ?? startFlight(entry, options);
   }
-}
-
-/** Drops `token` from the cache if it is still the cached one (after the API rejected it). @internal */
-export function invalidateToken(key: string, token: string): void {
-  const entry = entries.get(key);
-  if (entry?.current?.token === token) entry.current = undefined;
 }

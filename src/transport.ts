@@ -7,9 +7,13 @@
 
 import { withDeadline } from "./deadline.ts";
 import { RapidataError } from "./errors.ts";
+import { VERSION } from "./version.ts";
 
 /** Redirect hops followed for one call. */
 export const MAX_REDIRECTS = 5;
+
+/** The `X-Client` header sent to the API and the token endpoint. @internal */
+export const X_CLIENT = `RapidataFetch/${VERSION}`;
 
 /** A request in a form that can be sent more than once (when its body allows). @internal */
 export interface Outgoing {
@@ -18,7 +22,7 @@ export interface Outgoing {
   /** Headers without our Authorization. */
   headers: Headers;
   body: BodyInit | null;
-  /** False once a one-shot body (a stream) has been handed to `fetch`. */
+  /** False for a one-shot body (a stream): it cannot be handed to `fetch` twice. */
   replayable: boolean;
   redirect: RequestRedirect;
   signal: AbortSignal | undefined;
@@ -35,36 +39,13 @@ export interface TransportConfig {
 
 /** True for bodies that `fetch` can send again: everything but streams (and exotic iterables). @internal */
 export function isReplayableBody(body: BodyInit | null | undefined): boolean {
-  return body === null || body === undefined || typeof body === "string" || body instanceof ArrayBuffer ||
-    ArrayBuffer.isView(body) || body instanceof Blob || body instanceof URLSearchParams || body instanceof FormData;
+  return body == null || typeof body === "string" || ArrayBuffer.isView(body) ||
+    [ArrayBuffer, Blob, URLSearchParams, FormData].some((type) => body instanceof type);
 }
 
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const BODY_HEADERS = ["content-type", "content-length", "content-encoding", "content-language", "content-location"];
-
-async function attempt(config: TransportConfig, req: Outgoing, bearer: string | undefined): Promise<Response> {
-  const headers = new Headers(req.headers);
-  if (bearer !== undefined) headers.set("authorization", `Bearer ${bearer}`);
-  const body = req.body;
-  if (body !== null && !isReplayableBody(body)) req.replayable = false;
-  const init: RequestInit & { duplex?: "half" } = {
-    ...req.extra,
-    method: req.method,
-    headers,
-    body,
-    redirect: "manual",
-  };
-  if (body instanceof ReadableStream) init.duplex = "half";
-  try {
-    return await withDeadline("API request", config.timeout, req.signal, (signal) => {
-      init.signal = signal;
-      return config.fetch(req.url.href, init);
-    });
-  } catch (cause) {
-    if (cause instanceof RapidataError || req.signal?.aborted) throw cause;
-    throw new RapidataError("ERR_NETWORK", `Rapidata API request failed: could not reach ${req.url.origin}`, { cause });
-  }
-}
+const REDIRECTS = [301, 302, 303, 307, 308];
+/** Dropped (as `content-<name>`) when a redirect turns the request into a GET without a body. */
+const BODY_HEADERS = ["type", "length", "encoding", "language", "location"];
 
 /**
  * Sends `req`, following redirects by hand when `req.redirect` is `"follow"`. The bearer token goes
@@ -78,31 +59,43 @@ export async function send(
 ): Promise<{ response: Response; bearerSent: boolean }> {
   let carry = bearer; // callers only send requests that start on the API origin
   for (let hops = 0;; hops++) {
-    const response = await attempt(config, req, carry);
+    const headers = new Headers(req.headers);
+    if (carry !== undefined) headers.set("authorization", `Bearer ${carry}`);
+    const init: RequestInit & { duplex?: "half" } = {
+      ...req.extra,
+      method: req.method,
+      headers,
+      body: req.body,
+      redirect: "manual",
+    };
+    if (req.body instanceof ReadableStream) init.duplex = "half";
+    const response = await withDeadline("API request", config.timeout, req.signal, (signal) => {
+      init.signal = signal;
+      return config.fetch(req.url.href, init);
+    }).catch((cause: unknown) => {
+      if (cause instanceof RapidataError || req.signal?.aborted) throw cause;
+      throw new RapidataError("ERR_NETWORK", `Rapidata API request failed: could not reach ${req.url.origin}`, {
+        cause,
+      });
+    });
+    const { status } = response;
     const done = { response, bearerSent: carry !== undefined };
-    if (req.redirect !== "follow" || !REDIRECTS.has(response.status)) return done;
     const location = response.headers.get("location");
-    if (location === null) return done;
-    if (hops === MAX_REDIRECTS) {
-      await response.body?.cancel();
-      throw new RapidataError("ERR_REDIRECT", `Rapidata API request was redirected more than ${MAX_REDIRECTS} times`);
-    }
-    let next: URL;
+    if (req.redirect !== "follow" || !REDIRECTS.includes(status) || location === null) return done;
+    let next: URL | undefined;
     try {
       next = new URL(location, req.url);
-    } catch {
-      next = new URL("invalid:");
-    }
-    if (next.protocol !== "https:" && next.protocol !== "http:") {
+    } catch { /* unusable */ }
+    if (hops === MAX_REDIRECTS || !next || (next.protocol !== "https:" && next.protocol !== "http:")) {
       await response.body?.cancel();
-      throw new RapidataError("ERR_REDIRECT", "Rapidata API request was redirected to an unusable location");
+      const problem = hops === MAX_REDIRECTS ? `more than ${MAX_REDIRECTS} times` : "to an unusable location";
+      throw new RapidataError("ERR_REDIRECT", `Rapidata API request was redirected ${problem}`);
     }
-    const toGet = (response.status === 303 && req.method !== "GET" && req.method !== "HEAD") ||
-      ((response.status === 301 || response.status === 302) && req.method === "POST");
-    if (toGet) {
+    // 303 turns anything but GET / HEAD into a GET, 301 and 302 turn a POST into one (as fetch does).
+    if (status === 303 ? req.method !== "GET" && req.method !== "HEAD" : status < 303 && req.method === "POST") {
       req.method = "GET";
       req.body = null;
-      for (const name of BODY_HEADERS) req.headers.delete(name);
+      for (const name of BODY_HEADERS) req.headers.delete(`content-${name}`);
     } else if (req.body !== null && !req.replayable) {
       return done; // a stream cannot be sent twice: hand the redirect to the caller
     }

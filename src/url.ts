@@ -13,20 +13,17 @@ export type QueryValue = string | number | boolean | bigint | null | undefined;
  */
 export type Query = Record<string, QueryValue | readonly QueryValue[]> | URLSearchParams;
 
+const SCALARS = ["string", "number", "boolean", "bigint"];
+
 /** Appends `query` to `url.search` (after any query the path already had). @internal */
 export function appendQuery(url: URL, query: Query | undefined): void {
   if (query === undefined) return;
-  if (query instanceof URLSearchParams) {
-    for (const [key, value] of query) url.searchParams.append(key, value);
-    return;
-  }
   if (query === null || typeof query !== "object") throw new TypeError(`"query" must be an object`);
-  for (const [key, raw] of Object.entries(query)) {
+  for (const [key, raw] of query instanceof URLSearchParams ? query : Object.entries(query)) {
     for (const value of Array.isArray(raw) ? raw : [raw]) {
       if (value === undefined || value === null) continue;
-      const type = typeof value;
-      if (type !== "string" && type !== "number" && type !== "boolean" && type !== "bigint") {
-        throw new TypeError(`"query.${key}" must be a string, number, boolean or an array of them`);
+      if (!SCALARS.includes(typeof value)) {
+        throw new TypeError(`"query.${key}" must be a string, number, boolean or bigint, or an array of them`);
       }
       url.searchParams.append(key, String(value));
     }
@@ -38,12 +35,12 @@ export function appendQuery(url: URL, query: Query | undefined): void {
  * carry a path prefix), other strings and `URL`s must be absolute. @internal
  */
 export function resolveUrl(input: string | URL, apiBase: string): URL {
-  if (input instanceof URL) return new URL(input.href);
-  if (typeof input !== "string") throw new TypeError("input must be a path, a URL or a Request");
-  if (input.startsWith("/") && !input.startsWith("//")) return new URL(apiBase + input);
-  try {
-    return new URL(input);
-  } catch {
-    throw new TypeError(`input must be an absolute URL or a path starting with "/" (got "${input.slice(0, 100)}")`);
+  if (input instanceof URL) return new URL(input);
+  if (typeof input === "string") {
+    if (input.startsWith("/") && !input.startsWith("//")) return new URL(apiBase + input);
+    try {
+      return new URL(input);
+    } catch { /* reported below */ }
   }
+  throw new TypeError(`input must be a path starting with "/", an absolute URL or a Request`);
 }
