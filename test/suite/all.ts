@@ -1,8 +1,10 @@
 // Every file of the behaviour suite, for runtimes that load the suite from one entry (Deno, Bun).
 // test/node/package.test.ts checks that this list is complete.
 import "./errors.test.ts";
+import "./faults.test.ts";
 import "./fetch.test.ts";
 import "./json.test.ts";
 import "./options.test.ts";
+import "./properties.test.ts";
 import "./stand_in.test.ts";
 import "./token.test.ts";

@@ -115,7 +115,7 @@ describe("token endpoint errors", () => {
   }
 
   it("a token request slower than timeout is a RapidataTimeoutError; the next call succeeds", async () => {
-    const { rapidata, creds } = await standInClient({ timeout: 200 });
+    const { rapidata, creds } = await standInClient({ timeout: 200, retry: false });
     await hold(creds.clientId);
     const error = await caught(rapidata.accessToken());
     assert.ok(error instanceof RapidataTimeoutError);

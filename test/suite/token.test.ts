@@ -133,6 +133,7 @@ describe("token cache", () => {
       clientSecret: creds.clientSecret,
       apiUrl: standInUrl,
       authUrl: standInUrl,
+      retry: false,
       fetch: (input, init) => {
         if (failNext) {
           failNext = false;
