@@ -15,7 +15,14 @@
  * @module
  */
 
-export { type ClientOptions, createClient, type RapidataClient, type RequestOptions } from "./src/client.ts";
+export {
+  type ClientOptions,
+  createClient,
+  type RapidataClient,
+  type RapidataRequestInit,
+  type RequestOptions,
+} from "./src/client.ts";
+export type { RapidataEvent, RetryOptions } from "./src/retry.ts";
 export type { ClientAuthentication } from "./src/client_credentials.ts";
 export { DEFAULT_SCOPE } from "./src/environments.ts";
 export { type EnvSource, fromEnv } from "./src/env.ts";

@@ -9,8 +9,9 @@ import { withDeadline } from "./deadline.ts";
 import { DEFAULT_SCOPE, resolveEndpoints } from "./environments.ts";
 import { invalidOption, RapidataApiError, RapidataAuthError, redact } from "./errors.ts";
 import { cacheKey, getToken, type TokenCacheOptions } from "./token_cache.ts";
-import { isReplayableBody, type Outgoing, send, type TransportConfig, X_CLIENT } from "./transport.ts";
+import { exchange, isReplayableBody, type TransportConfig } from "./transport.ts";
 import { appendQuery, type Query, resolveUrl } from "./url.ts";
+import { type RapidataEvent, type RetryOptions, type RetryPolicy, sleep, withRetries } from "./retry.ts";
 
 /**
  * Options of {@link createClient}. Give either `clientId` + `clientSecret` (tokens are fetched and
@@ -86,6 +87,32 @@ export interface ClientOptions {
    * @default Date.now
    */
   now?: () => number;
+  /**
+   * Retries of API calls and token requests. API calls: 429 and 503 for every method; 502, 504,
+   * timeouts and network errors only for GET, HEAD, OPTIONS, PUT, DELETE or a request with an
+   * `Idempotency-Key` header. Token requests: 5xx, 429, timeouts and network errors (never
+   * `invalid_client`, `invalid_scope`, `unauthorized_client`). Waits: exponential backoff with full
+   * jitter, or `Retry-After` (seconds or HTTP date), capped at `maxDelay`. `false` turns retries off.
+   * @default { limit: 3, delay: 250, maxDelay: 60000 }
+   */
+  retry?: RetryOptions | false;
+  /**
+   * Receives typed events (token fetched, renewal failed with grace, retry scheduled, 401 replay); none
+   * carries a secret or a token. Exceptions it throws are ignored.
+   * @default undefined
+   */
+  onEvent?: (event: RapidataEvent) => void;
+  /**
+   * How the client waits before a retry. For tests that must not sleep.
+   * @default an abortable setTimeout
+   */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** `fetch`'s init, plus a `deadline` for retries. */
+export interface RapidataRequestInit extends RequestInit {
+  /** No retry starts if its wait would end after this time (epoch ms, the client's clock). @default undefined */
+  deadline?: number;
 }
 
 /** Options of one JSON helper call. */
@@ -96,6 +123,8 @@ export interface RequestOptions {
   headers?: HeadersInit;
   /** Cancels the call; surfaces as the platform's `AbortError`. @default undefined */
   signal?: AbortSignal;
+  /** No retry starts if its wait would end after this time (epoch ms, the client's clock). @default undefined */
+  deadline?: number;
 }
 
 /** A Rapidata API client: see {@link createClient}. */
@@ -105,7 +134,7 @@ export interface RapidataClient {
    * bearer token goes only to the API origin. Returns the plain `Response` (no status check).
    * A 401 makes the client renew the token and replay the request once (not for stream bodies).
    */
-  readonly fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+  readonly fetch: (input: string | URL | Request, init?: RapidataRequestInit) => Promise<Response>;
   /** GET `path`, parse the JSON answer; non-2xx throws `RapidataApiError`. 204 gives `undefined`. */
   get<T = unknown>(path: string, options?: RequestOptions): Promise<T>;
   /** POST `body` (JSON-encoded unless it is FormData, Blob, URLSearchParams, bytes or a stream). */
@@ -124,33 +153,17 @@ export interface RapidataClient {
   readonly tokenEndpoint: string;
 }
 
-/** `RequestInit` members the client handles itself; any other is passed through to `fetch`. */
-const KNOWN_INIT = ["method", "headers", "body", "signal", "redirect", "duplex", "window"];
-const AUTHENTICATIONS: readonly unknown[] = ["client_secret_basic", "client_secret_post"];
+/** OAuth errors that no retry can fix. */
+const FINAL_OAUTH = ["invalid_client", "invalid_scope", "unauthorized_client", "invalid_grant"];
 
-function optionalNumber(value: unknown, field: string, fallback: number, min: number): number {
+function optionalNumber(value: unknown, field: string, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || (value as number) < min) invalidOption(field, `must be a finite number >= ${min}`);
   return value as number;
 }
 
-function nonEmpty(value: unknown, field: string): string {
+function nonEmpty(value: unknown, field: string): asserts value is string {
   if (typeof value !== "string" || value === "") invalidOption(field, "must be a non-empty string");
-  return value;
-}
-
-/** A `Request`, also one from another realm or `fetch` implementation. */
-function isRequest(value: unknown): value is Request {
-  return typeof (value as Request | undefined)?.url === "string" && typeof (value as Request).method === "string";
-}
-
-/** True for what the JSON helpers send as it is (and for no body at all); anything else is JSON. */
-function isBodyInit(value: unknown): value is BodyInit | undefined {
-  return value instanceof ReadableStream || (typeof value !== "string" && isReplayableBody(value as BodyInit));
-}
-
-function setDefault(headers: Headers, name: string, value: string): void {
-  if (!headers.has(name)) headers.set(name, value);
 }
 
 /** The human-readable part of an API error body: a ProblemDetails `detail` / `title`, or similar. */
@@ -177,30 +190,36 @@ function messageOf(details: unknown): string | undefined {
  */
 export function createClient(options: ClientOptions): RapidataClient {
   if (options === null || typeof options !== "object") throw new TypeError("createClient: options must be an object");
-  const { apiBase, tokenEndpoint, issuer } = resolveEndpoints(options.environment, options.apiUrl, options.authUrl);
-  const staticToken = options.token === undefined ? undefined : nonEmpty(options.token, "token");
-  let clientId: string | undefined;
-  let clientSecret: string | undefined;
+  const { apiUrl: apiBase, tokenEndpoint, issuer } = resolveEndpoints(
+    options.environment,
+    options.apiUrl,
+    options.authUrl,
+  );
+  const { token: staticToken, clientId, clientSecret } = options;
   if (staticToken === undefined) {
-    if (options.clientId === undefined && options.clientSecret === undefined) {
-      throw new TypeError(`createClient: give "clientId" and "clientSecret" (or a pre-fetched "token")`);
+    if (clientId === undefined && clientSecret === undefined) {
+      throw new TypeError(`createClient: give "clientId" and "clientSecret" (or "token")`);
     }
-    clientId = nonEmpty(options.clientId, "clientId");
-    clientSecret = nonEmpty(options.clientSecret, "clientSecret");
+    nonEmpty(clientId, "clientId");
+    nonEmpty(clientSecret, "clientSecret");
     if (options.expiresAt !== undefined) invalidOption("expiresAt", `is only allowed together with "token"`);
-  } else if (options.clientId !== undefined || options.clientSecret !== undefined) {
-    invalidOption("token", `excludes "clientId" and "clientSecret"`);
+  } else {
+    nonEmpty(staticToken, "token");
+    if (clientId !== undefined || clientSecret !== undefined) {
+      invalidOption("token", `excludes "clientId" and "clientSecret"`);
+    }
   }
-  const expiresAt = optionalNumber(options.expiresAt, "expiresAt", Infinity, 0);
-  for (const [field, type] of [["scope", "string"], ["fetch", "function"], ["now", "function"]] as const) {
+  const expiresAt = optionalNumber(options.expiresAt, "expiresAt", Infinity);
+  for (const field of ["scope", "fetch", "now", "onEvent", "sleep"] as const) {
+    const type = field === "scope" ? "string" : "function";
     if (options[field] !== undefined && typeof options[field] !== type) invalidOption(field, `must be a ${type}`);
   }
   const scope = options.scope?.trim().replace(/\s+/g, " ") ?? DEFAULT_SCOPE;
   const clientAuthentication = options.clientAuthentication ?? "client_secret_basic";
-  if (!AUTHENTICATIONS.includes(clientAuthentication)) {
+  if (clientAuthentication !== "client_secret_basic" && clientAuthentication !== "client_secret_post") {
     invalidOption("clientAuthentication", `must be "client_secret_basic" or "client_secret_post"`);
   }
-  const leeway = optionalNumber(options.leeway, "leeway", 60, 0);
+  const leeway = optionalNumber(options.leeway, "leeway", 60);
   const timeout = Math.min(optionalNumber(options.timeout, "timeout", 30_000, 1), 2_147_483_647);
   let defaultHeaders: Headers;
   try {
@@ -211,9 +230,21 @@ export function createClient(options: ClientOptions): RapidataClient {
   if (defaultHeaders.has("authorization")) invalidOption("headers", "must not contain Authorization");
   const userFetch = options.fetch;
   const now = options.now ?? Date.now;
-
+  const retry: RetryOptions = options.retry === false ? { limit: 0 } : options.retry ?? {};
+  if (typeof retry !== "object") invalidOption("retry", "must be an object or false");
+  const onEvent = options.onEvent;
   const apiOrigin = new URL(apiBase).origin;
-  const config: GrantConfig & TransportConfig = {
+  // What the token request, the transport, the retries and the token cache need, in one object.
+  const config: GrantConfig & TransportConfig & RetryPolicy & Omit<TokenCacheOptions, "key"> = {
+    limit: optionalNumber(retry.limit, "retry.limit", 3),
+    delay: optionalNumber(retry.delay, "retry.delay", 250),
+    maxDelay: optionalNumber(retry.maxDelay, "retry.maxDelay", 60_000),
+    sleep: options.sleep ?? sleep,
+    emit: (event) => {
+      try {
+        onEvent?.(event);
+      } catch { /* the hook's own problem */ }
+    },
     tokenEndpoint,
     issuer,
     clientId: clientId!,
@@ -221,10 +252,27 @@ export function createClient(options: ClientOptions): RapidataClient {
     scope,
     clientAuthentication,
     // Called without a receiver, and the global looked up per call (it may be replaced later).
-    fetch: (input, init) => userFetch ? userFetch(input as string | URL | Request, init) : fetch(input, init),
+    fetch: (input, init) => (userFetch ?? fetch)(input as string | URL | Request, init),
     timeout,
     now,
     apiOrigin,
+    defaultHeaders,
+    token: currentToken,
+    renewable: staticToken === undefined,
+    leeway,
+    stallAfter: Math.min(timeout, 5_000),
+    fetchToken: (renewal, waiting) =>
+      withRetries(
+        config,
+        "token",
+        () => requestToken(config),
+        // A renewal is tried once: while the cached token is valid, calls should not wait on backoff.
+        // Only our errors carry a `response`, so a status here is the token endpoint's answer.
+        (status, transient, error) =>
+          !renewal && (transient ||
+            ((status! >= 500 || status === 429) && !FINAL_OAUTH.includes((error as RapidataAuthError).error!))),
+        { waiting },
+      ),
   };
   const secrets = [clientSecret, staticToken];
   let cacheOptions: TokenCacheOptions | undefined;
@@ -233,129 +281,76 @@ export function createClient(options: ClientOptions): RapidataClient {
   async function currentToken(signal?: AbortSignal, rejected?: string): Promise<string> {
     if (staticToken !== undefined) {
       if (now() >= expiresAt * 1000) {
-        throw new RapidataAuthError("ERR_TOKEN_EXPIRED", "The access token given to createClient has expired");
+        throw new RapidataAuthError("ERR_TOKEN_EXPIRED", `The fixed "token" has expired`);
       }
       return staticToken;
     }
     // Computed once per client, but no caller ever awaits another request's promise (Workers hazard).
-    cacheOptions ??= {
-      key: await cacheKey(tokenEndpoint, clientId!, clientSecret!, scope),
-      leeway,
-      now,
-      stallAfter: Math.min(timeout, 5_000),
-      fetchToken: () => requestToken(config),
-    };
+    cacheOptions ??= { ...config, key: await cacheKey(tokenEndpoint, clientId!, clientSecret!, scope) };
     return (await getToken(cacheOptions, signal, rejected)).token;
   }
 
-  /**
-   * Sends a request: to the API origin with our headers and token (one renewal + replay on a 401),
-   * elsewhere as it is. Reports the token sent.
-   */
-  async function exchange(
-    url: URL,
-    init: RequestInit | undefined,
-    request?: Request,
-  ): Promise<{ response: Response; bearer?: string }> {
-    if (url.origin !== apiOrigin) return { response: await config.fetch(request ?? url, init) };
-    const extra: Record<string, unknown> = {};
-    for (const key in init) if (!KNOWN_INIT.includes(key)) extra[key] = init[key as keyof RequestInit];
-    const pick = <K extends "method" | "headers" | "redirect" | "signal">(key: K) => init?.[key] ?? request?.[key];
-    const method = (pick("method") ?? "GET").toUpperCase();
-    let body = init?.body ?? null;
-    if (init?.body === undefined && request?.body && method !== "GET" && method !== "HEAD") {
-      body = await request.arrayBuffer(); // read once so the body can be replayed
-    }
-    const req: Outgoing = {
-      url,
-      method,
-      headers: new Headers(pick("headers")),
-      body,
-      replayable: isReplayableBody(body),
-      redirect: pick("redirect") ?? "follow",
-      signal: pick("signal") ?? undefined,
-      extra,
-    };
-    for (const [name, value] of defaultHeaders) setDefault(req.headers, name, value);
-    req.headers.set("x-client", X_CLIENT);
-    if (req.headers.has("authorization")) return send(config, req, undefined);
-    const token = await currentToken(req.signal);
-    const first = await send(config, req, token);
-    if (first.response.status !== 401 || !first.bearerSent || staticToken !== undefined || !req.replayable) {
-      return { response: first.response, bearer: token };
-    }
-    await first.response.body?.cancel();
-    const fresh = await currentToken(req.signal, token);
-    return { response: (await send(config, req, fresh)).response, bearer: fresh };
-  }
-
-  async function json<T>(method: string, path: string, body: unknown, options: RequestOptions = {}): Promise<T> {
-    if (typeof path !== "string") throw new TypeError(`${method.toLowerCase()}: "path" must be a string`);
+  async function json<T>(method: string, path: string, options: RequestOptions = {}, body?: unknown): Promise<T> {
     const url = resolveUrl(path, apiBase);
     appendQuery(url, options.query);
     const headers = new Headers(options.headers);
-    const encode = !isBodyInit(body);
-    setDefault(headers, "accept", "application/json");
-    if (encode) setDefault(headers, "content-type", "application/json");
-    const signal = options.signal;
-    const payload = encode ? JSON.stringify(body) : body ?? null;
-    const { response, bearer } = await exchange(url, { method, headers, body: payload, signal });
-    const text = await withDeadline("API request", timeout, signal, () => response.text()).catch(async (error) => {
-      await response.body?.cancel().catch(() => {});
-      throw error;
-    });
-    const { status } = response;
+    // JSON unless it is something `fetch` sends as it is (a string is JSON-encoded too) or no body at all.
+    const encode =
+      !(body instanceof ReadableStream || (typeof body !== "string" && isReplayableBody(body as BodyInit)));
+    if (!headers.has("accept")) headers.set("accept", "application/json");
+    if (encode && !headers.has("content-type")) headers.set("content-type", "application/json");
+    const { signal, deadline } = options;
+    const payload = encode ? JSON.stringify(body) : body as BodyInit | undefined ?? null;
+    const { response, bearer } = await exchange(config, url, { method, headers, body: payload, signal, deadline });
+    // A body cut off mid-way is ERR_NETWORK too (the platform's error is the cause).
+    const text = await withDeadline("API request", timeout, signal, () => response.text(), url.origin).catch(
+      async (error) => {
+        await response.body?.cancel().catch(() => {});
+        throw error;
+      },
+    );
     const what = `Rapidata API ${method} ${url.pathname}`;
-    const traceId = response.headers.get("x-trace-id") ?? undefined;
     if (!response.ok) {
-      let details: unknown;
-      if (text) {
-        details = redact(text, [...secrets, bearer]);
-        try {
-          details = JSON.parse(details as string);
-        } catch { /* keep the text */ }
-      }
-      const bodyTrace = (details as { traceId?: unknown } | undefined)?.traceId;
+      let details: unknown = text ? redact(text, [...secrets, bearer]) : undefined;
+      try {
+        details = JSON.parse(details as string);
+      } catch { /* keep the text (or nothing) */ }
       const message = messageOf(details) || response.statusText;
       throw new RapidataApiError(
         "ERR_API_RESPONSE",
-        `${what} failed with HTTP ${status}${message ? `: ${message}` : ""}`,
-        {
-          status,
-          details,
-          traceId: traceId ?? (typeof bodyTrace === "string" ? bodyTrace : undefined),
-          response,
-        },
+        `${what} failed with HTTP ${response.status}${message ? `: ${message}` : ""}`,
+        response,
+        details,
       );
     }
     if (text === "") return undefined as T; // also every 204 / 205: a Response cannot give those a body
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new RapidataApiError("ERR_API_BODY", `${what} answered HTTP ${status} with a non-JSON body`, {
-        status,
-        traceId,
+      throw new RapidataApiError(
+        "ERR_API_BODY",
+        `${what} answered HTTP ${response.status} with a non-JSON body`,
         response,
-      });
+      );
     }
   }
 
-  const withoutBody = (method: string) => <T>(path: string, options?: RequestOptions) =>
-    json<T>(method, path, undefined, options);
-  const withBody = (method: string) => <T>(path: string, body?: unknown, options?: RequestOptions) =>
-    json<T>(method, path, body, options);
   const description = { apiUrl: apiBase, tokenEndpoint, clientId: clientId ?? "(fixed token)", scope };
   const client: RapidataClient = {
     fetch: async (input, init) => {
-      const request = isRequest(input) ? input : undefined;
-      return (await exchange(resolveUrl(request ? request.url : input as string | URL, apiBase), init, request))
-        .response;
+      // A `Request`, also one from another realm or `fetch` implementation.
+      const request =
+        typeof (input as Request | undefined)?.url === "string" && typeof (input as Request).method === "string"
+          ? input as Request
+          : undefined;
+      const url = resolveUrl(request ? request.url : input instanceof URL ? input.href : input, apiBase);
+      return (await exchange(config, url, init, request)).response;
     },
-    get: withoutBody("GET"),
-    post: withBody("POST"),
-    put: withBody("PUT"),
-    patch: withBody("PATCH"),
-    delete: withoutBody("DELETE"),
+    get: (path, options) => json("GET", path, options),
+    post: (path, body, options) => json("POST", path, options, body),
+    put: (path, body, options) => json("PUT", path, options, body),
+    patch: (path, body, options) => json("PATCH", path, options, body),
+    delete: (path, options) => json("DELETE", path, options),
     accessToken: (options) => currentToken(options?.signal),
     apiUrl: apiBase,
     tokenEndpoint,

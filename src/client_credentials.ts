@@ -11,7 +11,7 @@
 import * as oauth from "oauth4webapi";
 import type { CachedToken } from "./token_cache.ts";
 import { withDeadline } from "./deadline.ts";
-import { RapidataAuthError, RapidataError, redact } from "./errors.ts";
+import { RapidataAuthError, redact } from "./errors.ts";
 import { X_CLIENT } from "./transport.ts";
 
 /** How the client authenticates at the token endpoint. */
@@ -48,45 +48,32 @@ function lifetimeOf(token: string, expiresIn: number | undefined, issuedAt: numb
   return lifetime;
 }
 
-function invalid(response: Response, reason: string) {
-  return new RapidataAuthError(
-    "ERR_TOKEN_RESPONSE",
-    `Rapidata token response is invalid (${reason})`,
-    { status: response.status, response },
-  );
-}
-
-const asString = (value: unknown) => typeof value === "string" ? value : undefined;
-
-/** Maps whatever oauth4webapi threw while processing `response` to a {@link RapidataAuthError}. */
-async function mapProcessingError(config: GrantConfig, response: Response, error: unknown): Promise<RapidataAuthError> {
+/** Throws, for whatever oauth4webapi threw while processing `response`, a {@link RapidataAuthError}. */
+async function rethrowProcessingError(config: GrantConfig, response: Response, error: unknown): Promise<never> {
   if (response.status === 200) {
     // oauth4webapi's messages name the offending field, never its value.
     const known = error instanceof oauth.OperationProcessingError || error instanceof oauth.UnsupportedOperationError;
-    return invalid(response, known ? error.message.replace(`"response" `, "") : "unreadable");
+    const reason = known ? error.message.replace(`"response" `, "") : "unreadable";
+    throw new RapidataAuthError("ERR_TOKEN_RESPONSE", `Rapidata token response is invalid (${reason})`, response);
   }
   // The OAuth error fields: from the JSON body as oauth4webapi parsed it, else from a WWW-Authenticate
   // challenge that names an error, else from the body of such a challenge response.
-  let source: unknown = error instanceof oauth.ResponseBodyError ? error : undefined;
+  let fields: { error?: unknown; error_description?: unknown } | null | undefined =
+    error instanceof oauth.ResponseBodyError ? error : undefined;
   if (error instanceof oauth.WWWAuthenticateChallengeError) {
-    source = error.cause.find((challenge) => challenge.parameters.error)?.parameters;
+    fields = error.cause.find((challenge) => challenge.parameters.error)?.parameters;
     try {
-      source ??= await response.clone().json();
+      fields ??= await response.clone().json();
     } catch { /* no OAuth fields */ }
   }
-  const fields = source as { error?: unknown; error_description?: unknown } | null | undefined;
-  const oauthError = asString(fields?.error);
-  const description = asString(fields?.error_description);
+  const oauthError = typeof fields?.error === "string" ? fields.error : undefined;
+  const description = typeof fields?.error_description === "string" ? fields.error_description : undefined;
   const errorDescription = description && redact(description, [config.clientSecret]);
   const what = oauthError
     ? `${oauthError}${errorDescription ? `: ${errorDescription}` : ""}`
     : `HTTP ${response.status}`;
-  return new RapidataAuthError("ERR_TOKEN_REJECTED", `Rapidata token request was rejected (${what})`, {
-    error: oauthError,
-    errorDescription,
-    status: response.status,
-    response,
-  });
+  const message = `Rapidata token request was rejected (${what})`;
+  throw new RapidataAuthError("ERR_TOKEN_REJECTED", message, response, oauthError, errorDescription);
 }
 
 /**
@@ -98,29 +85,30 @@ async function mapProcessingError(config: GrantConfig, response: Response, error
 export function requestToken(config: GrantConfig): Promise<CachedToken> {
   const as: oauth.AuthorizationServer = { issuer: config.issuer, token_endpoint: config.tokenEndpoint };
   const client: oauth.Client = { client_id: config.clientId };
-  const auth = config.clientAuthentication === "client_secret_post"
-    ? oauth.ClientSecretPost(config.clientSecret)
-    : oauth.ClientSecretBasic(config.clientSecret);
+  const authenticate = config.clientAuthentication === "client_secret_post"
+    ? oauth.ClientSecretPost
+    : oauth.ClientSecretBasic;
+  const auth = authenticate(config.clientSecret);
   const parameters: Record<string, string> = config.scope ? { scope: config.scope } : {};
   const issuedAt = config.now();
 
+  // Failures of the request itself become ERR_NETWORK; those of processing its answer are our errors.
   return withDeadline("token request", config.timeout, undefined, async (signal) => {
     const response = await oauth.clientCredentialsGrantRequest(as, client, auth, parameters, {
       [oauth.customFetch]: config.fetch,
       [oauth.allowInsecureRequests]: config.tokenEndpoint.startsWith("http:"),
       headers: { "x-client": X_CLIENT },
       signal,
-    }).catch((cause: unknown) => {
-      throw new RapidataError("ERR_NETWORK", "Rapidata token request failed: could not reach the token endpoint", {
-        cause,
-      });
     });
-    const result = await oauth.processClientCredentialsResponse(as, client, response).catch(async (error: unknown) => {
-      throw await mapProcessingError(config, response, error);
-    });
+    const result = await oauth.processClientCredentialsResponse(as, client, response).catch((error: unknown) =>
+      rethrowProcessingError(config, response, error)
+    );
     // oauth4webapi also accepts DPoP tokens, which this client cannot use (its words for other types).
-    if (result.token_type !== "bearer") throw invalid(response, "unsupported `token_type` value");
+    if (result.token_type !== "bearer") {
+      const message = "Rapidata token response is invalid (unsupported `token_type` value)";
+      throw new RapidataAuthError("ERR_TOKEN_RESPONSE", message, response);
+    }
     const lifetime = lifetimeOf(result.access_token, result.expires_in, issuedAt);
     return { token: result.access_token, issuedAt, expiresAt: issuedAt + lifetime };
-  });
+  }, "the token endpoint");
 }

@@ -4,7 +4,10 @@
  * @module
  */
 
-import { RapidataTimeoutError } from "./errors.ts";
+import { RapidataError, RapidataTimeoutError } from "./errors.ts";
+
+/** What {@link race} rejects with after `ms` when the caller only waits (`() => ELAPSED`). @internal */
+export const ELAPSED = Symbol("elapsed");
 
 /**
  * Runs `attempt` with a signal that aborts after `ms` or when `signal` aborts, and settles no later
@@ -33,21 +36,26 @@ export function race<T>(
     };
     const onAbort = () => fail(signal!.reason);
     const timer = setTimeout(() => fail(onTimeout()), ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
+    signal?.addEventListener("abort", onAbort); // removed by cleanup
     // After a failure this settles nothing: the promise is already rejected.
     attempt(controller.signal).finally(cleanup).then(resolve, reject);
   });
 }
 
 /**
- * {@link race} with the client's `timeout`, which surfaces as {@link RapidataTimeoutError}.
- * @internal
+ * {@link race} with the client's `timeout`, which surfaces as {@link RapidataTimeoutError}. With `where`
+ * (what a failure of `attempt` could not reach), any other failure except the caller's abort and our own
+ * errors becomes a `RapidataError` `ERR_NETWORK` with the platform's error as `cause`. @internal
  */
 export function withDeadline<T>(
   what: "token request" | "API request",
   timeout: number,
   signal: AbortSignal | undefined,
   attempt: (signal: AbortSignal) => Promise<T>,
+  where?: string,
 ): Promise<T> {
-  return race(timeout, () => new RapidataTimeoutError(what, timeout), signal, attempt);
+  return race(timeout, () => new RapidataTimeoutError(what, timeout), signal, attempt).catch((cause: unknown) => {
+    if (where === undefined || cause instanceof RapidataError || signal?.aborted) throw cause;
+    throw new RapidataError("ERR_NETWORK", `Rapidata ${what} failed: could not reach ${where}`, { cause });
+  });
 }

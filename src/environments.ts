@@ -22,7 +22,7 @@ export const DEFAULT_SCOPE = "openid email api";
 /** The endpoints a client talks to. @internal */
 export interface Endpoints {
   /** API base, no trailing slash, e.g. `https://api.rapidata.ai`. */
-  apiBase: string;
+  apiUrl: string;
   /** `<auth base>/connect/token` */
   tokenEndpoint: string;
   /** `<auth base>/` */
@@ -48,7 +48,7 @@ function checkBaseUrl(value: unknown, field: string): string {
   } catch { /* reported below */ }
   if (!url) invalidOption(field, "is not an absolute URL");
   if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK.test(url.hostname))) {
-    invalidOption(field, "must use https: (http: only for a loopback host)");
+    invalidOption(field, "must use https: (http: only on loopback)");
   }
   if (url.username || url.password) invalidOption(field, "must not contain credentials");
   if (url.search || url.hash) invalidOption(field, "must not contain a query or fragment");
@@ -58,10 +58,10 @@ function checkBaseUrl(value: unknown, field: string): string {
 /** Builds the endpoints for an environment domain (default `rapidata.ai`) plus optional overrides. @internal */
 export function resolveEndpoints(environment: unknown, apiUrl?: unknown, authUrl?: unknown): Endpoints {
   if (environment !== undefined && (typeof environment !== "string" || !DOMAIN.test(environment))) {
-    invalidOption("environment", `must be a domain such as "rapidata.ai" (no scheme or path)`);
+    invalidOption("environment", `must be a domain such as "rapidata.ai"`);
   }
   const domain = environment?.toLowerCase() ?? "rapidata.ai";
   const apiBase = apiUrl === undefined ? `https://api.${domain}` : checkBaseUrl(apiUrl, "apiUrl");
   const authBase = authUrl === undefined ? `https://auth.${domain}` : checkBaseUrl(authUrl, "authUrl");
-  return { apiBase, tokenEndpoint: `${authBase}/connect/token`, issuer: `${authBase}/` };
+  return { apiUrl: apiBase, tokenEndpoint: `${authBase}/connect/token`, issuer: `${authBase}/` };
 }

@@ -47,11 +47,6 @@ export function invalidOption(field: string, rule: string): never {
   throw new TypeError(`createClient: "${field}" ${rule}`);
 }
 
-/** Attaches `response` as a non-enumerable, read-only property (it never shows in JSON or logs). */
-function hideResponse(error: Error, response: Response | undefined): void {
-  Object.defineProperty(error, "response", { value: response });
-}
-
 /**
  * The base class of every error `@rapidata/fetch` throws on purpose (misuse is a plain `TypeError`).
  *
@@ -75,6 +70,11 @@ export class RapidataError extends Error {
     super(message, options);
     this.code = code;
     this.name = "RapidataError";
+  }
+
+  /** For JSON logs: name, code, message and the public fields (never `response`, never a secret). */
+  toJSON(): Record<string, unknown> {
+    return { ...this, message: this.message } as unknown as Record<string, unknown>;
   }
 }
 
@@ -110,14 +110,16 @@ export class RapidataAuthError extends RapidataError {
   constructor(
     code: "ERR_TOKEN_REJECTED" | "ERR_TOKEN_RESPONSE" | "ERR_TOKEN_EXPIRED",
     message: string,
-    init: { error?: string; errorDescription?: string; status?: number; response?: Response } = {},
+    response?: Response,
+    error?: string,
+    errorDescription?: string,
   ) {
     super(code, message);
     this.name = "RapidataAuthError";
-    this.error = init.error;
-    this.errorDescription = init.errorDescription;
-    this.status = init.status;
-    hideResponse(this, init.response);
+    this.error = error;
+    this.errorDescription = errorDescription;
+    this.status = response?.status;
+    Object.defineProperty(this, "response", { value: response }); // non-enumerable: never in JSON or logs
   }
 }
 
@@ -148,17 +150,14 @@ export class RapidataApiError extends RapidataError {
   declare readonly response: Response;
 
   /** @internal */
-  constructor(
-    code: "ERR_API_RESPONSE" | "ERR_API_BODY",
-    message: string,
-    init: { status: number; details?: unknown; traceId?: string; response: Response },
-  ) {
+  constructor(code: "ERR_API_RESPONSE" | "ERR_API_BODY", message: string, response: Response, details?: unknown) {
     super(code, message);
     this.name = "RapidataApiError";
-    this.status = init.status;
-    this.details = init.details;
-    this.traceId = init.traceId;
-    hideResponse(this, init.response);
+    this.status = response.status;
+    this.details = details;
+    const bodyTrace = (details as { traceId?: unknown } | undefined)?.traceId;
+    this.traceId = response.headers.get("x-trace-id") ?? (typeof bodyTrace === "string" ? bodyTrace : undefined);
+    Object.defineProperty(this, "response", { value: response }); // non-enumerable: never in JSON or logs
   }
 }
 

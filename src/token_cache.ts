@@ -5,15 +5,19 @@
  * - A token is reused until `leeway` seconds before it expires; the margin is capped at half the
  *   token's lifetime so that short-lived tokens are still reused.
  * - Single flight: concurrent callers on a cold or expiring entry share one token request.
- * - Workers-safe: a caller never waits on another request's token fetch for longer than the stall
- *   bound. In workerd a promise whose I/O belongs to a request that has ended never settles; a caller
- *   that joined such a flight notices the stall with its own timer and starts a fresh flight.
- * - A failed fetch is not cached: the next call tries again.
+ * - Workers-safe: a caller never waits on another request's token fetch once it stops making progress
+ *   (an attempt running longer than the stall bound, or a retry's backoff running past its end). In
+ *   workerd a promise whose I/O belongs to a request that has ended never settles; a caller that
+ *   joined such a flight notices the stall with its own timer and starts a fresh flight.
+ * - A failed fetch is not cached: the next call tries again. A failed renewal of a still-valid token
+ *   keeps the cached token in use (outage grace).
  *
  * @module
  */
 
-import { race } from "./deadline.ts";
+import { ELAPSED, race } from "./deadline.ts";
+import { RapidataError } from "./errors.ts";
+import type { RapidataEvent } from "./retry.ts";
 
 /** A token as the cache keeps it; times are epoch milliseconds. @internal */
 export interface CachedToken {
@@ -24,12 +28,15 @@ export interface CachedToken {
 
 interface Flight {
   readonly promise: Promise<CachedToken>;
-  readonly startedAt: number;
+  /** Date.now() by which the flight will have settled or shown progress, if its owner lives. */
+  expectBy: number;
 }
 
 interface Entry {
   current?: CachedToken;
   flight?: Flight;
+  /** After a failed renewal (grace), no new attempt before this time (options.now() clock). */
+  retryAt?: number;
 }
 
 /** What the cache needs from a client. @internal */
@@ -40,27 +47,35 @@ export interface TokenCacheOptions {
   readonly leeway: number;
   /** The clock, epoch milliseconds. */
   readonly now: () => number;
-  /** Milliseconds after which a caller stops waiting for someone else's flight and starts its own. */
+  /** Milliseconds without progress after which a caller stops waiting for someone else's flight. */
   readonly stallAfter: number;
-  /** Fetches a new token; `issuedAt`/`expiresAt` are computed by the fetcher with the same clock. */
-  readonly fetchToken: () => Promise<CachedToken>;
+  /**
+   * Fetches a new token; `issuedAt`/`expiresAt` come from the same clock. `renewal` is true while the
+   * cached token is still valid (the fetcher may then give up sooner). Before a deliberate wait (a
+   * retry's backoff) the fetcher calls `waiting(ms)` so that joined callers keep waiting.
+   */
+  readonly fetchToken: (renewal: boolean, waiting: (ms: number) => void) => Promise<CachedToken>;
+  /** Reports each token fetched and each failed renewal that falls back on the cached token (grace). */
+  readonly emit: (event: RapidataEvent) => void;
 }
 
 const entries = new Map<string, Entry>();
-const STALLED = Symbol("stalled");
 
 /** The cache key of a credential set; the secret only enters as a SHA-256 digest. @internal */
 export async function cacheKey(tokenEndpoint: string, clientId: string, clientSecret: string, scope: string) {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(clientSecret));
-  return `${tokenEndpoint}\n${clientId}\n${scope}\n${btoa(String.fromCharCode(...new Uint8Array(digest)))}`;
+  return `${tokenEndpoint}\n${clientId}\n${scope}\n${new Uint8Array(digest)}`; // the digest as "12,345,…"
 }
 
-function startFlight(entry: Entry, options: TokenCacheOptions): Flight {
-  const promise = options.fetchToken().then((token) => {
+function startFlight(entry: Entry, options: TokenCacheOptions, renewal: boolean): Flight {
+  const waiting = (ms: number) => flight.expectBy = Date.now() + ms + options.stallAfter;
+  const promise = options.fetchToken(renewal, waiting).then((token) => {
+    options.emit({ type: "token", renewal, expiresIn: Math.round((token.expiresAt - options.now()) / 1000) });
     if (!entry.current || entry.current.expiresAt <= token.expiresAt) entry.current = token;
+    entry.retryAt = undefined;
     return token;
   });
-  const flight: Flight = { promise, startedAt: Date.now() };
+  const flight: Flight = { promise, expectBy: Date.now() + options.stallAfter };
   // Landing (either way) ends the flight. This also handles a rejection that nobody else is
   // listening to (callers that gave up on abort or stall), so it is never "unhandled".
   const land = () => {
@@ -75,7 +90,10 @@ function startFlight(entry: Entry, options: TokenCacheOptions): Flight {
  * Returns a fresh token for `options.key`: the cached one while it is fresh, else the result of the
  * one flight in progress (started here if there is none). `signal` stops this caller's wait only;
  * the flight goes on for the others. `rejected` is a token the API refused: dropped from the cache
- * if it is still the cached one. @internal
+ * if it is still the cached one.
+ *
+ * Outage grace: if renewing fails while the cached token is still valid, the cached token is returned
+ * and no new renewal starts for a while (a quarter of its remaining life, at most 15 s). @internal
  */
 export async function getToken(
   options: TokenCacheOptions,
@@ -86,22 +104,37 @@ export async function getToken(
   if (!entry) entries.set(options.key, entry = {});
   if (entry.current?.token === rejected) entry.current = undefined;
   const current = entry.current;
-  if (current) {
+  const now = options.now();
+  const valid = current !== undefined && now < current.expiresAt;
+  if (valid) {
     // Renew `leeway` seconds before expiry, but no earlier than half-way through the token's lifetime.
     const margin = Math.min(options.leeway * 1000, (current.expiresAt - current.issuedAt) / 2);
-    if (options.now() < current.expiresAt - margin) return current;
+    if (now < current.expiresAt - margin || now < (entry.retryAt ?? 0)) return current;
   }
   signal?.throwIfAborted();
-  let flight = entry.flight ?? startFlight(entry, options);
+  let flight = entry.flight ?? startFlight(entry, options, valid);
   for (;;) {
     try {
-      const stallIn = flight.startedAt + options.stallAfter - Date.now();
-      return await race(stallIn, () => STALLED, signal, () => flight.promise);
+      return await race(flight.expectBy - Date.now(), () => ELAPSED, signal, () => flight.promise);
     } catch (error) {
-      if (error !== STALLED) throw error;
+      if (error !== ELAPSED) { // failed, not just slow
+        const later = options.now();
+        if (!valid || signal?.aborted || later >= current.expiresAt) throw error;
+        const remaining = current.expiresAt - later;
+        entry.retryAt = later + Math.min(15_000, remaining / 4);
+        options.emit({
+          type: "grace",
+          expiresIn: Math.round(remaining / 1000),
+          code: error instanceof RapidataError ? error.code : "ERR_NETWORK",
+          status: (error as { status?: number }).status,
+        });
+        return current;
+      }
     }
-    // The flight's owner is gone (or the server is slower than the stall bound): take over.
+    // Still making progress: keep waiting. Otherwise its owner is gone (or the server is slower than
+    // the stall bound): take over.
+    if (Date.now() < flight.expectBy) continue;
     if (entry.flight === flight) entry.flight = undefined;
-    flight = entry.flight ?? startFlight(entry, options);
+    flight = entry.flight ?? startFlight(entry, options, valid);
   }
 }

@@ -1,12 +1,14 @@
 /**
- * One HTTP exchange with the API: deadline per attempt, manual redirects that keep the bearer token
- * on the API origin only, and the rules for replaying a request body.
+ * One authenticated exchange with the API: our headers and token, a deadline per attempt, manual
+ * redirects that keep the bearer token on the API origin only, retries, one token renewal and replay
+ * on a 401, and the rules for replaying a request body.
  *
  * @module
  */
 
 import { withDeadline } from "./deadline.ts";
 import { RapidataError } from "./errors.ts";
+import { type RetryPolicy, withRetries } from "./retry.ts";
 import { VERSION } from "./version.ts";
 
 /** Redirect hops followed for one call. */
@@ -15,26 +17,17 @@ export const MAX_REDIRECTS = 5;
 /** The `X-Client` header sent to the API and the token endpoint. @internal */
 export const X_CLIENT = `RapidataFetch/${VERSION}`;
 
-/** A request in a form that can be sent more than once (when its body allows). @internal */
-export interface Outgoing {
-  url: URL;
-  method: string;
-  /** Headers without our Authorization. */
-  headers: Headers;
-  body: BodyInit | null;
-  /** False for a one-shot body (a stream): it cannot be handed to `fetch` twice. */
-  replayable: boolean;
-  redirect: RequestRedirect;
-  signal: AbortSignal | undefined;
-  /** Other `RequestInit` members (`cache`, `keepalive`, …) passed through untouched. */
-  extra: RequestInit;
-}
-
-/** What the transport needs from the client. @internal */
-export interface TransportConfig {
+/** What an exchange needs from its client. @internal */
+export interface TransportConfig extends RetryPolicy {
   readonly fetch: typeof fetch;
   readonly timeout: number;
   readonly apiOrigin: string;
+  /** Extra headers of every API call (never an Authorization). */
+  readonly defaultHeaders: Headers;
+  /** The token for an API call; `rejected` is one the API has refused, to be renewed. */
+  readonly token: (signal?: AbortSignal, rejected?: string) => Promise<string>;
+  /** False for a fixed token: renewing it would give the same token. */
+  readonly renewable: boolean;
 }
 
 /** True for bodies that `fetch` can send again: everything but streams (and exotic iterables). @internal */
@@ -43,64 +36,117 @@ export function isReplayableBody(body: BodyInit | null | undefined): boolean {
     [ArrayBuffer, Blob, URLSearchParams, FormData].some((type) => body instanceof type);
 }
 
+/**
+ * `RequestInit` members never passed through to `fetch`. Any other is, but each hop sets the other
+ * members the client handles itself (method, headers, body, redirect, signal).
+ */
+const NOT_PASSED = ["duplex", "window", "deadline"];
+const IDEMPOTENT = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"];
 const REDIRECTS = [301, 302, 303, 307, 308];
 /** Dropped (as `content-<name>`) when a redirect turns the request into a GET without a body. */
 const BODY_HEADERS = ["type", "length", "encoding", "language", "location"];
 
 /**
- * Sends `req`, following redirects by hand when `req.redirect` is `"follow"`. The bearer token goes
- * only to the API origin and is dropped for good once a redirect leaves it. `req` is updated to the
- * last hop (URL, method, body) so a replay repeats what was sent last. @internal
+ * Sends a request: to the API origin with our headers and token, anywhere else as it is. Reports the
+ * token used (for redaction).
+ *
+ * On the API origin, redirects are followed by hand when `redirect` is `"follow"`: the bearer token is
+ * dropped for good once a redirect leaves the API origin. A retry or the replay repeats the request as
+ * it was sent last (URL, method, body, token). Retries follow the client's policy: 429 and 503 always,
+ * 502, 504, timeouts and network errors only when a repeat is harmless, never with a body that cannot
+ * be sent again. A 401 to our token makes the client renew it and send once more. @internal
  */
-export async function send(
+export async function exchange(
   config: TransportConfig,
-  req: Outgoing,
-  bearer: string | undefined,
-): Promise<{ response: Response; bearerSent: boolean }> {
-  let carry = bearer; // callers only send requests that start on the API origin
-  for (let hops = 0;; hops++) {
-    const headers = new Headers(req.headers);
-    if (carry !== undefined) headers.set("authorization", `Bearer ${carry}`);
-    const init: RequestInit & { duplex?: "half" } = {
-      ...req.extra,
-      method: req.method,
-      headers,
-      body: req.body,
-      redirect: "manual",
-    };
-    if (req.body instanceof ReadableStream) init.duplex = "half";
-    const response = await withDeadline("API request", config.timeout, req.signal, (signal) => {
-      init.signal = signal;
-      return config.fetch(req.url.href, init);
-    }).catch((cause: unknown) => {
-      if (cause instanceof RapidataError || req.signal?.aborted) throw cause;
-      throw new RapidataError("ERR_NETWORK", `Rapidata API request failed: could not reach ${req.url.origin}`, {
-        cause,
-      });
-    });
-    const { status } = response;
-    const done = { response, bearerSent: carry !== undefined };
-    const location = response.headers.get("location");
-    if (req.redirect !== "follow" || !REDIRECTS.includes(status) || location === null) return done;
-    let next: URL | undefined;
-    try {
-      next = new URL(location, req.url);
-    } catch { /* unusable */ }
-    if (hops === MAX_REDIRECTS || !next || (next.protocol !== "https:" && next.protocol !== "http:")) {
-      await response.body?.cancel();
-      const problem = hops === MAX_REDIRECTS ? `more than ${MAX_REDIRECTS} times` : "to an unusable location";
-      throw new RapidataError("ERR_REDIRECT", `Rapidata API request was redirected ${problem}`);
-    }
-    // 303 turns anything but GET / HEAD into a GET, 301 and 302 turn a POST into one (as fetch does).
-    if (status === 303 ? req.method !== "GET" && req.method !== "HEAD" : status < 303 && req.method === "POST") {
-      req.method = "GET";
-      req.body = null;
-      for (const name of BODY_HEADERS) req.headers.delete(`content-${name}`);
-    } else if (req.body !== null && !req.replayable) {
-      return done; // a stream cannot be sent twice: hand the redirect to the caller
-    }
-    await response.body?.cancel();
-    if (next.origin !== config.apiOrigin) carry = undefined;
-    req.url = next;
+  url: URL,
+  init: RequestInit & { deadline?: number } | undefined,
+  request?: Request,
+): Promise<{ response: Response; bearer?: string }> {
+  if (url.origin !== config.apiOrigin) return { response: await config.fetch(request ?? url, init) };
+  const extra: Record<string, unknown> = {};
+  for (const key in init) if (!NOT_PASSED.includes(key)) extra[key] = init[key as keyof RequestInit];
+  const pick = <K extends "method" | "headers" | "redirect" | "signal">(key: K) => init?.[key] ?? request?.[key];
+  let method = (pick("method") ?? "GET").toUpperCase();
+  let body = init?.body ?? null;
+  if (init?.body === undefined && request?.body && method !== "GET" && method !== "HEAD") {
+    body = await request.arrayBuffer(); // read once so the body can be replayed
   }
+  const replayable = isReplayableBody(body); // the body as given: a stream is never sent twice
+  const redirect = pick("redirect") ?? "follow";
+  const signal = pick("signal") ?? undefined;
+  const headers = new Headers(pick("headers")); // without our Authorization
+  for (const [name, value] of config.defaultHeaders) if (!headers.has(name)) headers.set(name, value);
+  headers.set("x-client", X_CLIENT);
+  const idempotent = IDEMPOTENT.includes(method) || headers.has("idempotency-key");
+  let token = headers.has("authorization") ? undefined : await config.token(signal);
+  let bearer = token; // on the current hop
+
+  /** One attempt, following redirects; leaves `url`, `method`, `body` and `bearer` as sent last. */
+  async function send(): Promise<Response> {
+    for (let hops = 0;; hops++) {
+      const hopHeaders = new Headers(headers);
+      if (bearer !== undefined) hopHeaders.set("authorization", `Bearer ${bearer}`);
+      const response = await withDeadline(
+        "API request",
+        config.timeout,
+        signal,
+        (attemptSignal) =>
+          config.fetch(url.href, {
+            ...extra,
+            method,
+            headers: hopHeaders,
+            body,
+            redirect: "manual",
+            signal: attemptSignal,
+            // A stream body needs `duplex` (Node, Deno); without one the member stays out.
+            ...(body instanceof ReadableStream && { duplex: "half" }),
+          }),
+        url.origin,
+      );
+      const { status } = response;
+      const location = response.headers.get("location");
+      if (redirect !== "follow" || !REDIRECTS.includes(status) || location === null) return response;
+      let next: URL | undefined;
+      try {
+        next = new URL(location, url);
+      } catch { /* unusable */ }
+      if (hops === MAX_REDIRECTS || !next || (next.protocol !== "https:" && next.protocol !== "http:")) {
+        await response.body?.cancel();
+        const problem = hops === MAX_REDIRECTS ? `more than ${MAX_REDIRECTS} times` : "to an unusable location";
+        throw new RapidataError("ERR_REDIRECT", `Rapidata API request was redirected ${problem}`);
+      }
+      // 303 turns anything but GET / HEAD into a GET, 301 and 302 turn a POST into one (as fetch does).
+      if (status === 303 ? method !== "GET" && method !== "HEAD" : status < 303 && method === "POST") {
+        method = "GET";
+        body = null;
+        for (const name of BODY_HEADERS) headers.delete(`content-${name}`);
+      } else if (!isReplayableBody(body)) {
+        return response; // a stream cannot be sent twice: hand the redirect to the caller
+      }
+      await response.body?.cancel();
+      if (next.origin !== config.apiOrigin) bearer = undefined;
+      url = next;
+    }
+  }
+
+  const attempt = () =>
+    withRetries(
+      config,
+      "api",
+      send,
+      // 429 / 503: the server did not process the request. The rest only when a repeat is harmless.
+      (status, transient) =>
+        isReplayableBody(body) &&
+        (status === 429 || status === 503 || (idempotent && (status === 502 || status === 504 || transient))),
+      { signal, deadline: init?.deadline },
+    );
+  let response = await attempt();
+  // A 401 to our token (still sent on the last hop): renew it and send once more.
+  if (response.status === 401 && bearer !== undefined && config.renewable && replayable) {
+    await response.body?.cancel();
+    config.emit({ type: "replay", status: 401 });
+    bearer = token = await config.token(signal, token);
+    response = await attempt();
+  }
+  return { response, bearer: token };
 }

@@ -20,10 +20,10 @@ export function appendQuery(url: URL, query: Query | undefined): void {
   if (query === undefined) return;
   if (query === null || typeof query !== "object") throw new TypeError(`"query" must be an object`);
   for (const [key, raw] of query instanceof URLSearchParams ? query : Object.entries(query)) {
-    for (const value of Array.isArray(raw) ? raw : [raw]) {
+    for (const value of [raw].flat()) { // a value, or each value of an array
       if (value === undefined || value === null) continue;
       if (!SCALARS.includes(typeof value)) {
-        throw new TypeError(`"query.${key}" must be a string, number, boolean or bigint, or an array of them`);
+        throw new TypeError(`"query.${key}" must be a ${SCALARS.join(", ")} or an array of them`);
       }
       url.searchParams.append(key, String(value));
     }
@@ -31,16 +31,15 @@ export function appendQuery(url: URL, query: Query | undefined): void {
 }
 
 /**
- * Resolves a `fetch` input to a URL: strings starting with `/` are appended to the API base (which may
- * carry a path prefix), other strings and `URL`s must be absolute. @internal
+ * Resolves a path or URL string to a URL: strings starting with `/` are appended to the API base (which
+ * may carry a path prefix), other strings must be absolute URLs. @internal
  */
-export function resolveUrl(input: string | URL, apiBase: string): URL {
-  if (input instanceof URL) return new URL(input);
+export function resolveUrl(input: unknown, apiBase: string): URL {
   if (typeof input === "string") {
     if (input.startsWith("/") && !input.startsWith("//")) return new URL(apiBase + input);
     try {
       return new URL(input);
     } catch { /* reported below */ }
   }
-  throw new TypeError(`input must be a path starting with "/", an absolute URL or a Request`);
+  throw new TypeError(`input must be a path starting with "/" or an absolute URL`);
 }

@@ -53,10 +53,12 @@ export async function playFault(fault: Fault, request: Request): Promise<Respons
     case "reset":
       throw new StandInReset();
     case "reset-mid-body": {
+      let sent = false;
       const body = new ReadableStream<Uint8Array>({
-        start(controller) {
+        pull(controller) {
+          if (sent) return controller.error(new StandInReset());
+          sent = true;
           controller.enqueue(new TextEncoder().encode('{"items":[{"id":'));
-          controller.error(new StandInReset());
         },
       });
       return new Response(body, { status: fault.status ?? 200, headers: { "content-type": "application/json" } });

@@ -38,6 +38,7 @@ async function write(res: ServerResponse, response: Response): Promise<void> {
   const headers: [string, string][] = [];
   response.headers.forEach((value, name) => headers.push([name, value]));
   res.writeHead(response.status, headers.flat());
+  res.flushHeaders(); // a body that fails later must fail after the headers, as on a real server
   const reader = response.body?.getReader();
   while (reader) {
     const { done, value } = await reader.read();

@@ -135,7 +135,11 @@ describe("faults at the token endpoint", () => {
 
   it("invalid_client: surfaced at once, never retried (1 request)", async () => {
     const { rapidata, stats, creds } = setup();
-    const wrong = createClient({ clientId: creds.clientId, clientSecret: "wrong-secret-1", fetch: fetchThroughStandIn });
+    const wrong = createClient({
+      clientId: creds.clientId,
+      clientSecret: "wrong-secret-1",
+      fetch: fetchThroughStandIn,
+    });
     secrets.push("wrong-secret-1");
     const error = await failure(wrong.accessToken());
     assert.ok(error instanceof RapidataAuthError);

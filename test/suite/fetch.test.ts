@@ -73,6 +73,16 @@ describe("client.fetch", () => {
     assert.equal(echo.headers.authorization, undefined);
   });
 
+  it("never sends the token when a retry repeats a hop that left the API origin", async () => {
+    const { rapidata } = await standInClient({ retry: { limit: 2 }, sleep: () => Promise.resolve() });
+    const to = encodeURIComponent(`${otherOriginUrl}/__stand-in/echo?status=503`);
+    const response = await rapidata.fetch(`/__stand-in/redirect?status=307&to=${to}`);
+    assert.equal(response.status, 503);
+    const echo = await response.json() as Echo;
+    assert.ok(echo.url.startsWith(otherOriginUrl));
+    assert.equal(echo.headers.authorization, undefined);
+  });
+
   it("replays a body on 307 and turns a POST into a GET on 303", async () => {
     const { rapidata } = await standInClient();
     const to = encodeURIComponent("/__stand-in/echo");

@@ -30,8 +30,17 @@ const jsonish = fc.oneof(
   fc.string(),
 );
 const answer = fc.record({
-  status: fc.oneof(fc.constantFrom(200, 201, 204, 302, 400, 401, 403, 404, 429, 500, 502, 503), fc.integer({ min: 200, max: 599 })),
-  contentType: fc.constantFrom("application/json", "application/json; charset=utf-8", "text/html", "", "application/problem+json"),
+  status: fc.oneof(
+    fc.constantFrom(200, 201, 204, 302, 400, 401, 403, 404, 429, 500, 502, 503),
+    fc.integer({ min: 200, max: 599 }),
+  ),
+  contentType: fc.constantFrom(
+    "application/json",
+    "application/json; charset=utf-8",
+    "text/html",
+    "",
+    "application/problem+json",
+  ),
   challenge: fc.option(fc.oneof(fc.constant('Bearer error="invalid_token"'), fc.constant("Basic"), headerText)),
   retryAfter: fc.option(fc.oneof(fc.constant("1"), headerText)),
   body: jsonish,
@@ -93,7 +102,11 @@ describe("properties", () => {
     await fc.assert(
       fc.asyncProperty(answer, async (a) => {
         const status = a.status < 300 ? a.status : 200;
-        const rapidata = createClient({ token: "t0ken-x", retry: false, fetch: () => Promise.resolve(toResponse({ ...a, status })) });
+        const rapidata = createClient({
+          token: "t0ken-x",
+          retry: false,
+          fetch: () => Promise.resolve(toResponse({ ...a, status })),
+        });
         await rapidata.get("/orders").catch((error: unknown) => {
           assertOurs(error);
           assert.equal((error as RapidataApiError).code, "ERR_API_BODY");
