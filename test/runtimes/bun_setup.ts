@@ -1,6 +1,7 @@
 /** Bun: the stand-in served by Bun.serve on loopback, bun:test as the runner. */
 import { afterAll, beforeAll, describe, it } from "bun:test";
 import { createStandIn } from "../../src/testing/mod.ts";
+import { inspect } from "node:util";
 import type { Harness } from "../support/harness.ts";
 
 declare const Bun: {
@@ -22,5 +23,6 @@ const harness: Harness = {
   standInUrl: `http://127.0.0.1:${servers[0]!.port}`,
   otherOriginUrl: `http://127.0.0.1:${servers[1]!.port}`,
   runtime: "bun",
+  inspect: (value) => inspect(value, { depth: 10, showHidden: true }),
 };
 (globalThis as { rapidataHarness?: Harness }).rapidataHarness = harness;

@@ -16,5 +16,6 @@ const harness: Harness = {
   standInUrl: url(servers[0]!),
   otherOriginUrl: url(servers[1]!),
   runtime: "deno",
+  inspect: (value) => Deno.inspect(value, { depth: 10, showHidden: true }),
 };
 (globalThis as { rapidataHarness?: Harness }).rapidataHarness = harness;

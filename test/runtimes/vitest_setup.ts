@@ -1,5 +1,6 @@
 /** vitest (Node and workerd): the harness for the behaviour suite. */
 import { afterAll, beforeAll, describe, inject, it } from "vitest";
+import { inspect } from "node:util";
 import type { Harness } from "../support/harness.ts";
 
 declare module "vitest" {
@@ -17,5 +18,6 @@ const harness: Harness = {
   standInUrl: inject("standInUrl"),
   otherOriginUrl: inject("otherOriginUrl"),
   runtime: typeof navigator !== "undefined" && navigator.userAgent === "Cloudflare-Workers" ? "workerd" : "node",
+  inspect: (value) => inspect(value, { depth: 10, showHidden: true }),
 };
 (globalThis as { rapidataHarness?: Harness }).rapidataHarness = harness;

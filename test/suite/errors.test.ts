@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { inspect } from "node:util";
+import { inspect as nodeInspect } from "node:util";
 import { createClient, isRapidataError, RapidataAuthError, RapidataError, RapidataTimeoutError } from "../../mod.ts";
 import { hold, release, standInClient, stats } from "../support/control.ts";
-import { describe, it } from "../support/harness.ts";
+import { describe, inspect, it } from "../support/harness.ts";
 
 /** Every error and client these tests produce, for the leak scan at the end. */
 const seen: unknown[] = [];
@@ -189,8 +189,13 @@ describe("secret hygiene", () => {
     seen.push(rapidata);
     assert.ok(seen.length > 20);
     for (const value of seen) {
-      const views = [inspect(value, { depth: 10, showHidden: true }), JSON.stringify(value), String(value)];
-      if (value instanceof Error) views.push(value.message, value.stack ?? "", inspect(value.cause, { depth: 10 }));
+      const views = [
+        nodeInspect(value, { depth: 10, showHidden: true }),
+        inspect(value), // Deno.inspect on Deno
+        JSON.stringify(value),
+        String(value),
+      ];
+      if (value instanceof Error) views.push(value.message, value.stack ?? "", nodeInspect(value.cause, { depth: 10 }));
       for (const view of views) {
         for (const secret of secrets) assert.ok(!view.includes(secret), `leaked in ${view.slice(0, 200)}`);
       }

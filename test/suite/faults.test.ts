@@ -4,7 +4,7 @@
  * `sleep` that records the delay and returns at once: no real backoff, no timing assertions.
  */
 import assert from "node:assert/strict";
-import { inspect } from "node:util";
+import { inspect as nodeInspect } from "node:util";
 import {
   type ClientOptions,
   createClient,
@@ -17,7 +17,7 @@ import {
 } from "../../mod.ts";
 import { createStandIn, type FaultPlan } from "../../src/testing/mod.ts";
 import { fakeClock } from "../support/control.ts";
-import { describe, it } from "../support/harness.ts";
+import { describe, inspect, it } from "../support/harness.ts";
 
 const standIn = createStandIn();
 const secrets: string[] = [];
@@ -311,9 +311,10 @@ describe("leak scan over the fault cases", () => {
     const views: string[] = [];
     for (const error of thrown) {
       const e = error as Error;
-      views.push(e.message, e.stack ?? "", JSON.stringify(e), inspect(e, { depth: 10, showHidden: true }), String(e));
+      views.push(e.message, e.stack ?? "", JSON.stringify(e), String(e));
+      views.push(nodeInspect(e, { depth: 10, showHidden: true }), inspect(e)); // inspect: Deno.inspect on Deno
     }
-    for (const event of events) views.push(JSON.stringify(event), inspect(event));
+    for (const event of events) views.push(JSON.stringify(event), nodeInspect(event), inspect(event));
     for (const view of views) {
       for (const secret of [...secrets, ...tokens]) assert.ok(!view.includes(secret), `leak in: ${view.slice(0, 160)}`);
     }

@@ -18,9 +18,11 @@ export interface Harness {
   otherOriginUrl: string;
   /** Which runtime runs the suite. */
   runtime: "node" | "workerd" | "deno" | "bun";
+  /** The runtime's own inspection (Deno.inspect on Deno, node:util's elsewhere), for leak scans. */
+  inspect(value: unknown): string;
 }
 
 const harness = (globalThis as { rapidataHarness?: Harness }).rapidataHarness;
 if (!harness) throw new Error("run the suite through a runtime entry in test/runtimes/");
 
-export const { describe, it, beforeAll, afterAll, standInUrl, otherOriginUrl, runtime } = harness;
+export const { describe, it, beforeAll, afterAll, standInUrl, otherOriginUrl, runtime, inspect } = harness;
