@@ -35,4 +35,9 @@ export {
   RapidataTimeoutError,
 } from "./src/errors.ts";
 export type { Query, QueryValue } from "./src/url.ts";
+export { customStore, type RapidataTokenStore, type TokenStore } from "./src/stores/seal.ts";
+export { memoryStore } from "./src/stores/memory.ts";
+export { type KVNamespaceLike, workersKvStore } from "./src/stores/workers_kv.ts";
+export { cacheApiStore, type CacheLike } from "./src/stores/cache_api.ts";
+export { type DenoKvLike, denoKvStore } from "./src/stores/deno_kv.ts";
 export { VERSION } from "./src/version.ts";

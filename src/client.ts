@@ -8,7 +8,8 @@ import { type ClientAuthentication, type GrantConfig, requestToken } from "./cli
 import { withDeadline } from "./deadline.ts";
 import { DEFAULT_SCOPE, resolveEndpoints } from "./environments.ts";
 import { invalidOption, RapidataApiError, RapidataAuthError, redact } from "./errors.ts";
-import { cacheKey, getToken, type TokenCacheOptions } from "./token_cache.ts";
+import { cacheKey, getToken, renewAt, type TokenCacheOptions } from "./token_cache.ts";
+import type { RapidataTokenStore } from "./stores/seal.ts";
 import { exchange, isReplayableBody, type TransportConfig } from "./transport.ts";
 import { appendQuery, type Query, resolveUrl } from "./url.ts";
 import { type RapidataEvent, type RetryOptions, type RetryPolicy, sleep, withRetries } from "./retry.ts";
@@ -103,6 +104,13 @@ export interface ClientOptions {
    */
   onEvent?: (event: RapidataEvent) => void;
   /**
+   * A store shared by isolates or machines (Workers KV, Cache API, Deno KV, a Durable Object, your
+   * own): memory is looked up first, then the store, then the token endpoint; fetched tokens are
+   * written through, sealed. The store failing never fails a call.
+   * @default undefined (memory of this isolate only)
+   */
+  store?: RapidataTokenStore;
+  /**
    * How the client waits before a retry. For tests that must not sleep.
    * @default an abortable setTimeout
    */
@@ -154,7 +162,7 @@ export interface RapidataClient {
 }
 
 /** OAuth errors that no retry can fix. */
-const FINAL_OAUTH = ["invalid_client", "invalid_scope", "unauthorized_client", "invalid_grant"];
+const FINAL_OAUTH = ["invalid_client", "invalid_scope", "unauthorized_client"];
 
 function optionalNumber(value: unknown, field: string, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
@@ -261,8 +269,11 @@ export function createClient(options: ClientOptions): RapidataClient {
     renewable: staticToken === undefined,
     leeway,
     stallAfter: Math.min(timeout, 5_000),
-    fetchToken: (renewal, waiting) =>
-      withRetries(
+    fetchToken: async (renewal, waiting) => {
+      // A token another isolate stored is as good as a new one; a fetched one is shared with them.
+      const stored = await shared?.load();
+      if (stored) return stored;
+      const token = await withRetries(
         config,
         "token",
         () => requestToken(config),
@@ -272,8 +283,18 @@ export function createClient(options: ClientOptions): RapidataClient {
           !renewal && (transient ||
             ((status! >= 500 || status === 429) && !FINAL_OAUTH.includes((error as RapidataAuthError).error!))),
         { waiting },
-      ),
+      );
+      await shared?.save(token);
+      return token;
+    },
   };
+  const store = options.store;
+  if (store !== undefined && typeof store?.bind !== "function") {
+    invalidOption("store", "must come from a store adapter");
+  }
+  const shared = staticToken === undefined
+    ? store?.bind({ ...config, freshUntil: (token) => renewAt(token, leeway) }, now, config.emit)
+    : undefined;
   const secrets = [clientSecret, staticToken];
   let cacheOptions: TokenCacheOptions | undefined;
 
@@ -335,7 +356,7 @@ export function createClient(options: ClientOptions): RapidataClient {
     }
   }
 
-  const description = { apiUrl: apiBase, tokenEndpoint, clientId: clientId ?? "(fixed token)", scope };
+  const description = { apiUrl: apiBase, tokenEndpoint, clientId, scope };
   const client: RapidataClient = {
     fetch: async (input, init) => {
       // A `Request`, also one from another realm or `fetch` implementation.

@@ -105,8 +105,11 @@ export function requestToken(config: GrantConfig): Promise<CachedToken> {
     );
     // oauth4webapi also accepts DPoP tokens, which this client cannot use (its words for other types).
     if (result.token_type !== "bearer") {
-      const message = "Rapidata token response is invalid (unsupported `token_type` value)";
-      throw new RapidataAuthError("ERR_TOKEN_RESPONSE", message, response);
+      await rethrowProcessingError(
+        config,
+        response,
+        new oauth.UnsupportedOperationError("unsupported `token_type` value"),
+      );
     }
     const lifetime = lifetimeOf(result.access_token, result.expires_in, issuedAt);
     return { token: result.access_token, issuedAt, expiresAt: issuedAt + lifetime };

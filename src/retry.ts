@@ -22,17 +22,21 @@ export interface RetryOptions {
 /**
  * What `onEvent` receives. None of these carries a secret or a token.
  *
- * - `token`: a token was fetched (`renewal` when a valid one was being replaced), valid `expiresIn` s.
+ * - `token`: a token was obtained, from the token endpoint or (`stored`) a shared store; `renewal` when
+ *   a valid one was being replaced; valid `expiresIn` s.
  * - `grace`: renewing failed, but the cached token is valid for `expiresIn` more seconds and stays in use.
  * - `retry`: attempt `attempt` of the token request or API call starts after `delay` ms, because of
  *   HTTP `status` or error `code`.
  * - `replay`: the API answered 401; the client got a fresh token and sends the request once more.
+ * - `store`: the shared token store failed (or took longer than 2 s) on `get` or `set`; the call goes on
+ *   without it.
  */
 export type RapidataEvent =
-  | { type: "token"; renewal: boolean; expiresIn: number }
+  | { type: "token"; renewal: boolean; expiresIn: number; stored: boolean }
   | { type: "grace"; expiresIn: number; code: string; status?: number }
   | { type: "retry"; target: "token" | "api"; attempt: number; delay: number; status?: number; code?: string }
-  | { type: "replay"; status: 401 };
+  | { type: "replay"; status: 401 }
+  | { type: "store"; operation: "get" | "set"; timeout: boolean };
 
 /** The resolved policy plus the client's clock, sleep and event hook. @internal */
 export interface RetryPolicy {

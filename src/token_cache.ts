@@ -24,6 +24,13 @@ export interface CachedToken {
   readonly token: string;
   readonly issuedAt: number;
   readonly expiresAt: number;
+  /** Set on a token that came from a shared store rather than the token endpoint. */
+  readonly stored?: boolean;
+}
+
+/** Epoch ms at which `token` is renewed: `leeway` s before expiry, but not before half its lifetime. @internal */
+export function renewAt(token: CachedToken, leeway: number): number {
+  return token.expiresAt - Math.min(leeway * 1000, (token.expiresAt - token.issuedAt) / 2);
 }
 
 interface Flight {
@@ -70,7 +77,8 @@ export async function cacheKey(tokenEndpoint: string, clientId: string, clientSe
 function startFlight(entry: Entry, options: TokenCacheOptions, renewal: boolean): Flight {
   const waiting = (ms: number) => flight.expectBy = Date.now() + ms + options.stallAfter;
   const promise = options.fetchToken(renewal, waiting).then((token) => {
-    options.emit({ type: "token", renewal, expiresIn: Math.round((token.expiresAt - options.now()) / 1000) });
+    const expiresIn = Math.round((token.expiresAt - options.now()) / 1000);
+    options.emit({ type: "token", renewal, expiresIn, stored: !!token.stored });
     if (!entry.current || entry.current.expiresAt <= token.expiresAt) entry.current = token;
     entry.retryAt = undefined;
     return token;
@@ -106,11 +114,7 @@ export async function getToken(
   const current = entry.current;
   const now = options.now();
   const valid = current !== undefined && now < current.expiresAt;
-  if (valid) {
-    // Renew `leeway` seconds before expiry, but no earlier than half-way through the token's lifetime.
-    const margin = Math.min(options.leeway * 1000, (current.expiresAt - current.issuedAt) / 2);
-    if (now < current.expiresAt - margin || now < (entry.retryAt ?? 0)) return current;
-  }
+  if (valid && (now < renewAt(current, options.leeway) || now < (entry.retryAt ?? 0))) return current;
   signal?.throwIfAborted();
   let flight = entry.flight ?? startFlight(entry, options, valid);
   for (;;) {

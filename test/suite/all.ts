@@ -7,4 +7,5 @@ import "./json.test.ts";
 import "./options.test.ts";
 import "./properties.test.ts";
 import "./stand_in.test.ts";
+import "./stores.test.ts";
 import "./token.test.ts";

@@ -297,8 +297,8 @@ describe("outage grace", () => {
     clock.advance(3550);
     await rapidata.accessToken();
     assert.deepEqual(events.filter((e) => e.type === "token"), [
-      { type: "token", renewal: false, expiresIn: 3600 },
-      { type: "token", renewal: true, expiresIn: 3600 },
+      { type: "token", renewal: false, expiresIn: 3600, stored: false },
+      { type: "token", renewal: true, expiresIn: 3600, stored: false },
     ]);
   });
 });

@@ -1,0 +1,176 @@
+/**
+ * Sealing for shared token stores: values are encrypted with AES-GCM under a key derived with HKDF
+ * (SHA-256) from the client secret and bound to (token endpoint, client id, scope); the store key is
+ * a SHA-256 hash of those three, so neither the client id nor the secret appears in a store. An entry
+ * that does not unseal (tampered, another secret, another format) is a miss, never an error.
+ *
+ * Only the store adapters import this module, so a Worker that uses no store does not bundle it.
+ *
+ * @module
+ */
+
+import type { RapidataEvent } from "../retry.ts";
+import type { CachedToken } from "../token_cache.ts";
+
+/** Envelope version, the first part of every sealed value. */
+const VERSION = "rf1";
+const encoder = new TextEncoder();
+
+/** The raw storage a shared store needs: opaque strings with a time to live. */
+export interface TokenStore {
+  /** The value stored under `key`, or `null` / `undefined` when there is none. */
+  get(key: string): Promise<string | null | undefined>;
+  /** Stores `value` under `key` for `ttl` seconds (at least 1). */
+  set(key: string, value: string, ttl: number): Promise<void>;
+  /** Removes `key` (optional). */
+  delete?(key: string): Promise<void>;
+}
+
+/** What the client hands a store: which credential set, and how to tell a token is fresh. @internal */
+export interface StoreContext {
+  readonly tokenEndpoint: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly scope: string;
+  /** Epoch ms after which a stored token should no longer be handed out (its renewal time). */
+  readonly freshUntil: (token: CachedToken) => number;
+}
+
+/** The client's view of a shared store, bound to one credential set; never throws. @internal */
+export interface BoundStore {
+  load(): Promise<CachedToken | undefined>;
+  save(token: CachedToken): Promise<void>;
+}
+
+/** A shared token store as `createClient`'s `store` option takes it (see the adapters). */
+export interface RapidataTokenStore {
+  /** @internal Binds the store to one credential set. */
+  bind(context: StoreContext, now: () => number, emit: (event: RapidataEvent) => void): BoundStore;
+}
+
+const b64u = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const unb64u = (text: string) =>
+  Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+
+async function storeKey(context: StoreContext): Promise<string> {
+  const id = `${context.tokenEndpoint}\n${context.clientId}\n${context.scope}`;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(id)));
+  return `rapidata-fetch:${b64u(digest)}`;
+}
+
+async function sealingKey(context: StoreContext): Promise<CryptoKey> {
+  const secret = await crypto.subtle.importKey("raw", encoder.encode(context.clientSecret), "HKDF", false, [
+    "deriveKey",
+  ]);
+  return crypto.subtle.deriveKey(
+    {
+      name: "HKDF",
+      hash: "SHA-256",
+      salt: encoder.encode("@rapidata/fetch token store"),
+      info: encoder.encode(`${VERSION}\n${context.tokenEndpoint}\n${context.clientId}\n${context.scope}`),
+    },
+    secret,
+    { name: "AES-GCM", length: 256 },
+    false,
+    ["encrypt", "decrypt"],
+  );
+}
+
+/** Seals a token for `key`. @internal */
+export async function seal(context: StoreContext, key: string, token: CachedToken): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const plain = encoder.encode(JSON.stringify([token.token, token.issuedAt, token.expiresAt]));
+  const sealed = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv, additionalData: encoder.encode(key) },
+    await sealingKey(context),
+    plain,
+  );
+  return `${VERSION}.${b64u(iv)}.${b64u(new Uint8Array(sealed))}`;
+}
+
+/** Unseals a value stored under `key`; `undefined` for anything that does not unseal. @internal */
+export async function unseal(context: StoreContext, key: string, value: string): Promise<CachedToken | undefined> {
+  try {
+    const [version, iv, data] = value.split(".");
+    if (version !== VERSION || !iv || !data) return undefined;
+    const plain = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: unb64u(iv), additionalData: encoder.encode(key) },
+      await sealingKey(context),
+      unb64u(data),
+    );
+    const [token, issuedAt, expiresAt] = JSON.parse(new TextDecoder().decode(plain)) as unknown[];
+    if (typeof token !== "string" || typeof issuedAt !== "number" || typeof expiresAt !== "number") return undefined;
+    return { token, issuedAt, expiresAt };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Store operations may fail or hang: neither may fail or delay an API call for long. */
+const STORE_TIMEOUT = 2_000;
+const TIMED_OUT = Symbol("timed out");
+
+/** Runs a store operation; a failure or a timeout is reported and becomes `undefined`. */
+async function attempt<T>(
+  operation: "get" | "set",
+  emit: (event: RapidataEvent) => void,
+  run: () => Promise<T>,
+): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const result = await Promise.race([
+      run(),
+      new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(resolve, STORE_TIMEOUT, TIMED_OUT))),
+    ]);
+    if (result !== TIMED_OUT) return result;
+    emit({ type: "store", operation, timeout: true });
+  } catch {
+    emit({ type: "store", operation, timeout: false });
+  } finally {
+    clearTimeout(timer);
+  }
+  return undefined;
+}
+
+/**
+ * Wraps a raw {@link TokenStore} into a store `createClient` accepts: values are sealed, failures and
+ * timeouts of the store are misses, and a stored token is used only while it is fresh.
+ *
+ * @example
+ * ```ts
+ * import { createClient, customStore } from "@rapidata/fetch";
+ *
+ * // e.g. Redis over HTTP, in a few lines
+ * const redis = customStore({
+ *   get: async (key) => (await (await fetch(`https://redis.example/get/${key}`)).json()).result,
+ *   set: async (key, value, ttl) => void await fetch(`https://redis.example/set/${key}/${value}/EX/${ttl}`),
+ * });
+ * const rapidata = createClient({ clientId: "id", clientSecret: "secret", store: redis });
+ * ```
+ */
+export function customStore(store: TokenStore): RapidataTokenStore {
+  if (typeof store?.get !== "function" || typeof store.set !== "function") {
+    throw new TypeError("customStore: the store needs get(key) and set(key, value, ttl) methods");
+  }
+  return {
+    bind(context, now, emit) {
+      // The key is kept as a string, never as a promise another request could be left waiting on.
+      let key: string | undefined;
+      return {
+        async load() {
+          const value = await attempt("get", emit, async () => store.get(key ??= await storeKey(context)));
+          const token = typeof value === "string" ? await unseal(context, key!, value) : undefined;
+          return token && now() < context.freshUntil(token) ? { ...token, stored: true } : undefined;
+        },
+        async save(token) {
+          const ttl = Math.floor((context.freshUntil(token) - now()) / 1000);
+          if (ttl < 1) return;
+          key ??= await storeKey(context);
+          const value = await seal(context, key, token);
+          await attempt("set", emit, () => store.set(key!, value, ttl));
+        },
+      };
+    },
+  };
+}
