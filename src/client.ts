@@ -268,7 +268,7 @@ export function createClient(options: ClientOptions): RapidataClient {
     token: currentToken,
     renewable: staticToken === undefined,
     leeway,
-    stallAfter: Math.min(timeout, 5_000),
+    stallAfter: Math.min(timeout, 5_000) + 100, // an owner that lives has settled its attempt by then
     fetchToken: async (renewal, waiting) => {
       // A token another isolate stored is as good as a new one; a fetched one is shared with them.
       const stored = await shared?.load();

@@ -116,10 +116,14 @@ export async function getToken(
   const valid = current !== undefined && now < current.expiresAt;
   if (valid && (now < renewAt(current, options.leeway) || now < (entry.retryAt ?? 0))) return current;
   signal?.throwIfAborted();
+  // A caller waits on its own flight until it settles (its timeout bounds it); only a flight started
+  // by someone else is watched for stalls, since its owner may be gone.
+  let owned = !entry.flight;
   let flight = entry.flight ?? startFlight(entry, options, valid);
   for (;;) {
     try {
-      return await race(flight.expectBy - Date.now(), () => ELAPSED, signal, () => flight.promise);
+      const patience = owned ? 2 ** 31 - 1 : flight.expectBy - Date.now();
+      return await race(patience, () => ELAPSED, signal, () => flight.promise);
     } catch (error) {
       if (error !== ELAPSED) { // failed, not just slow
         const later = options.now();
@@ -139,6 +143,7 @@ export async function getToken(
     // the stall bound): take over.
     if (Date.now() < flight.expectBy) continue;
     if (entry.flight === flight) entry.flight = undefined;
+    owned = !entry.flight;
     flight = entry.flight ?? startFlight(entry, options, valid);
   }
 }

@@ -40,7 +40,6 @@ export function isReplayableBody(body: BodyInit | null | undefined): boolean {
  * `RequestInit` members never passed through to `fetch`. Any other is, but each hop sets the other
  * members the client handles itself (method, headers, body, redirect, signal).
  */
-const NOT_PASSED = ["duplex", "window", "deadline"];
 const IDEMPOTENT = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"];
 const REDIRECTS = [301, 302, 303, 307, 308];
 /** Dropped (as `content-<name>`) when a redirect turns the request into a GET without a body. */
@@ -63,8 +62,6 @@ export async function exchange(
   request?: Request,
 ): Promise<{ response: Response; bearer?: string }> {
   if (url.origin !== config.apiOrigin) return { response: await config.fetch(request ?? url, init) };
-  const extra: Record<string, unknown> = {};
-  for (const key in init) if (!NOT_PASSED.includes(key)) extra[key] = init[key as keyof RequestInit];
   const pick = <K extends "method" | "headers" | "redirect" | "signal">(key: K) => init?.[key] ?? request?.[key];
   let method = (pick("method") ?? "GET").toUpperCase();
   let body = init?.body ?? null;
@@ -92,7 +89,7 @@ export async function exchange(
         signal,
         (attemptSignal) =>
           config.fetch(url.href, {
-            ...extra,
+            ...init, // other members (`cache`, `keepalive`, …) pass through; ours win
             method,
             headers: hopHeaders,
             body,

@@ -36,10 +36,15 @@ const context = (secret: string, overrides: Partial<StoreContext> = {}): StoreCo
   ...overrides,
 });
 const noEvents = () => {};
-const token = { token: "header.payload.signature-xyz", issuedAt: Date.now(), expiresAt: Date.now() + 3_600_000 };
+const issued = () => ({
+  token: "header.payload.signature-xyz",
+  issuedAt: Date.now(),
+  expiresAt: Date.now() + 3_600_000,
+});
 
 describe("shared token stores", () => {
   it("seal what they store, under a hashed key, and read it back", async () => {
+    const token = issued();
     const { raw, values } = recordingStore();
     const store = customStore(raw).bind(context("secret-1"), Date.now, noEvents);
     await store.save(token);
@@ -54,6 +59,7 @@ describe("shared token stores", () => {
   });
 
   it("treat a tampered entry, another secret, another binding or an old format as a miss", async () => {
+    const token = issued();
     const { raw, values } = recordingStore();
     await customStore(raw).bind(context("secret-1"), Date.now, noEvents).save(token);
     const [key, { value }] = [...values][0]!;
@@ -71,6 +77,7 @@ describe("shared token stores", () => {
   });
 
   it("hand out only fresh tokens", async () => {
+    const token = issued();
     const { raw } = recordingStore();
     let now = Date.now();
     const store = customStore(raw).bind(context("secret-1"), () => now, noEvents);
@@ -113,6 +120,7 @@ describe("shared token stores", () => {
   });
 
   it("memoryStore keeps sealed tokens for other clients of this isolate", async () => {
+    const token = issued();
     const store = memoryStore();
     await store.bind(context("secret-1"), Date.now, noEvents).save(token);
     assert.deepEqual(await store.bind(context("secret-1"), Date.now, noEvents).load(), { ...token, stored: true });
