@@ -20,10 +20,14 @@ export default defineConfig({
       {
         plugins: [
           cloudflareTest({
-            miniflare: { compatibilityDate: "2026-04-01", compatibilityFlags: ["nodejs_compat"] },
+            miniflare: {
+              compatibilityDate: "2026-04-01",
+              compatibilityFlags: ["nodejs_compat"],
+              kvNamespaces: ["TOKENS"],
+            },
           }),
         ],
-        test: { name: "workers", include: suite, globalSetup, setupFiles },
+        test: { name: "workers", include: [...suite, "test/workers/**/*.test.ts"], globalSetup, setupFiles },
       },
     ],
   },
