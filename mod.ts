@@ -40,4 +40,9 @@ export { memoryStore } from "./src/stores/memory.ts";
 export { type KVNamespaceLike, workersKvStore } from "./src/stores/workers_kv.ts";
 export { cacheApiStore, type CacheLike } from "./src/stores/cache_api.ts";
 export { type DenoKvLike, denoKvStore } from "./src/stores/deno_kv.ts";
+export {
+  type DurableObjectNamespaceLike,
+  durableObjectStore,
+  RapidataTokenBroker,
+} from "./src/stores/durable_object.ts";
 export { VERSION } from "./src/version.ts";

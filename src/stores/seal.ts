@@ -32,6 +32,12 @@ export interface StoreContext {
   readonly clientId: string;
   readonly clientSecret: string;
   readonly scope: string;
+  /** The client's leeway in seconds (a broker renews by it). */
+  readonly leeway?: number;
+  /** The client's per-attempt timeout in ms. */
+  readonly timeout?: number;
+  /** How the client authenticates at the token endpoint. */
+  readonly clientAuthentication?: string;
   /** Epoch ms after which a stored token should no longer be handed out (its renewal time). */
   readonly freshUntil: (token: CachedToken) => number;
 }
@@ -53,7 +59,8 @@ const b64u = (bytes: Uint8Array) =>
 const unb64u = (text: string) =>
   Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
 
-async function storeKey(context: StoreContext): Promise<string> {
+/** The store key: a SHA-256 hash of (token endpoint, client id, scope). @internal */
+export async function storeKey(context: StoreContext): Promise<string> {
   const id = `${context.tokenEndpoint}\n${context.clientId}\n${context.scope}`;
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(id)));
   return `rapidata-fetch:${b64u(digest)}`;
@@ -111,17 +118,18 @@ export async function unseal(context: StoreContext, key: string, value: string):
 const STORE_TIMEOUT = 2_000;
 const TIMED_OUT = Symbol("timed out");
 
-/** Runs a store operation; a failure or a timeout is reported and becomes `undefined`. */
-async function attempt<T>(
+/** Runs a store operation; a failure or a timeout is reported and becomes `undefined`. @internal */
+export async function attempt<T>(
   operation: "get" | "set",
   emit: (event: RapidataEvent) => void,
   run: () => Promise<T>,
+  limit = STORE_TIMEOUT,
 ): Promise<T | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const result = await Promise.race([
       run(),
-      new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(resolve, STORE_TIMEOUT, TIMED_OUT))),
+      new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(resolve, limit, TIMED_OUT))),
     ]);
     if (result !== TIMED_OUT) return result;
     emit({ type: "store", operation, timeout: true });
