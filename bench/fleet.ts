@@ -1,0 +1,73 @@
+/**
+ * `npm run bench:fleet`: 100 simulated isolates (separate Miniflare workers: no shared memory) call the
+ * API over several token lifetimes against the stand-in, once per store. Prints token requests per
+ * token lifetime for each. Deno KV is simulated separately under Deno (see README). Not a test.
+ */
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { Miniflare } from "miniflare";
+import { createStandIn } from "../src/testing/mod.ts";
+import { serve } from "../src/testing/node_server.ts";
+
+const ISOLATES = Number(process.env.FLEET_ISOLATES ?? 100);
+const LIFETIME = 3; // seconds
+const LIFETIMES = 3;
+const TICK = 250; // ms between calls of each isolate
+
+const standIn = createStandIn();
+const server = await serve(standIn.fetch);
+const bundle = await build({
+  entryPoints: [fileURLToPath(new URL("./fleet_worker.ts", import.meta.url))],
+  bundle: true,
+  format: "esm",
+  platform: "neutral",
+  write: false,
+});
+const script = bundle.outputFiles[0]!.text;
+
+const rows: string[] = [];
+for (const store of ["none", "kv", "cache", "do"]) {
+  const creds = standIn.addClient({ clientId: `fleet-${store}`, tokenLifetime: LIFETIME });
+  const mf = new Miniflare({
+    kvPersist: false,
+    workers: Array.from({ length: ISOLATES }, (_, i) => ({
+      name: `isolate-${i}`,
+      modules: true,
+      script,
+      compatibilityDate: "2026-04-01",
+      bindings: { STORE: store, ID: creds.clientId, SECRET: creds.clientSecret, STAND_IN_URL: server.url },
+      kvNamespaces: { KV: "fleet-kv" },
+      durableObjects: { BROKER: { className: "RapidataTokenBroker", scriptName: "isolate-0" } },
+    })),
+  });
+  await mf.ready;
+  const workers = await Promise.all(Array.from({ length: ISOLATES }, (_, i) => mf.getWorker(`isolate-${i}`)));
+  // Each isolate calls on its own schedule (a random phase), as real traffic does.
+  const started = Date.now();
+  let calls = 0;
+  let failures = 0;
+  const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  await Promise.all(workers.map(async (worker) => {
+    await wait(Math.random() * TICK);
+    while (Date.now() - started < LIFETIME * LIFETIMES * 1000) {
+      const status = await worker.fetch("http://isolate/").then((r) => r.text());
+      calls++;
+      if (status !== "200") failures++;
+      await wait(TICK);
+    }
+  }));
+  const seconds = (Date.now() - started) / 1000;
+  await mf.dispose();
+  const { tokenRequests } = standIn.stats(creds.clientId);
+  const perLifetime = tokenRequests / (seconds / LIFETIME);
+  rows.push(`| ${store} | ${calls} | ${failures} | ${tokenRequests} | ${perLifetime.toFixed(1)} |`);
+  console.log(rows.at(-1));
+}
+await server.close();
+
+console.log(
+  `\nFleet: ${ISOLATES} isolates, ${LIFETIME}-second tokens, ${LIFETIMES} lifetimes, a call per isolate every ${TICK} ms`,
+);
+console.log("| store | calls | failures | token requests | per token lifetime |");
+console.log("|---|---|---|---|---|");
+for (const row of rows) console.log(row);
