@@ -3,7 +3,12 @@
  * API over several token lifetimes against the stand-in, once per store. Prints token requests per
  * token lifetime for each. Deno KV is simulated separately under Deno (see README). Not a test.
  */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { createStandIn } from "../src/testing/mod.ts";
@@ -61,6 +66,44 @@ for (const store of ["none", "kv", "cache", "do"]) {
   const { tokenRequests } = standIn.stats(creds.clientId);
   const perLifetime = tokenRequests / (seconds / LIFETIME);
   rows.push(`| ${store} | ${calls} | ${failures} | ${tokenRequests} | ${perLifetime.toFixed(1)} |`);
+  console.log(rows.at(-1));
+}
+// Deno KV: the same fleet under Deno, each isolate its own copy of the bundled library.
+{
+  const creds = standIn.addClient({ clientId: "fleet-deno-kv", tokenLifetime: LIFETIME });
+  const dir = mkdtempSync(join(tmpdir(), "rapidata-fleet-"));
+  const library = join(dir, "library.mjs");
+  await build({
+    entryPoints: [fileURLToPath(new URL("../mod.ts", import.meta.url))],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    outfile: library,
+  });
+  const deno = fileURLToPath(new URL("../node_modules/.bin/deno", import.meta.url));
+  const { stdout } = await promisify(execFile)(
+    deno,
+    ["run", "-A", "--unstable-kv", fileURLToPath(new URL("./fleet_deno.ts", import.meta.url))],
+    {
+      env: {
+        ...process.env,
+        FLEET_BUNDLE: library,
+        FLEET_ISOLATES: String(ISOLATES),
+        FLEET_DURATION_MS: String(LIFETIME * LIFETIMES * 1000),
+        FLEET_TICK_MS: String(TICK),
+        RAPIDATA_CLIENT_ID: creds.clientId,
+        RAPIDATA_CLIENT_SECRET: creds.clientSecret,
+        RAPIDATA_API_URL: server.url,
+      },
+      maxBuffer: 10 * 1024 * 1024,
+    },
+  );
+  rmSync(dir, { recursive: true, force: true });
+  const { calls, failures, seconds } = JSON.parse(stdout.trim().split("\n").at(-1)!);
+  const { tokenRequests } = standIn.stats(creds.clientId);
+  rows.push(
+    `| deno kv | ${calls} | ${failures} | ${tokenRequests} | ${(tokenRequests / (seconds / LIFETIME)).toFixed(1)} |`,
+  );
   console.log(rows.at(-1));
 }
 await server.close();
