@@ -32,3 +32,9 @@ if (gzip > LIMIT) {
   console.error(`size: over the ${LIMIT} B gzip budget`);
   process.exit(1);
 }
+// Store adapters (and their sealing code) must tree-shake away from a Worker that uses none.
+const stores = inputs.filter(([file]) => file.includes("src/stores/"));
+if (stores.length > 0) {
+  console.error(`size: unused store code in the bundle: ${stores.map(([file]) => file).join(", ")}`);
+  process.exit(1);
+}

@@ -36,10 +36,7 @@ export function isReplayableBody(body: BodyInit | null | undefined): boolean {
     [ArrayBuffer, Blob, URLSearchParams, FormData].some((type) => body instanceof type);
 }
 
-/**
- * `RequestInit` members never passed through to `fetch`. Any other is, but each hop sets the other
- * members the client handles itself (method, headers, body, redirect, signal).
- */
+/** Methods a retry may repeat after a failure that could have reached the server. */
 const IDEMPOTENT = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"];
 const REDIRECTS = [301, 302, 303, 307, 308];
 /** Dropped (as `content-<name>`) when a redirect turns the request into a GET without a body. */
