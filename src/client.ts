@@ -269,9 +269,9 @@ export function createClient(options: ClientOptions): RapidataClient {
     renewable: staticToken === undefined,
     leeway,
     stallAfter: Math.min(timeout, 5_000) + 100, // an owner that lives has settled its attempt by then
-    fetchToken: async (renewal, waiting) => {
+    fetchToken: async (renewing, waiting) => {
       // A token another isolate stored is as good as a new one; a fetched one is shared with them.
-      const stored = await shared?.load();
+      const stored = await shared?.load(renewing);
       if (stored) return stored;
       const token = await withRetries(
         config,
@@ -280,7 +280,7 @@ export function createClient(options: ClientOptions): RapidataClient {
         // A renewal is tried once: while the cached token is valid, calls should not wait on backoff.
         // Only our errors carry a `response`, so a status here is the token endpoint's answer.
         (status, transient, error) =>
-          !renewal && (transient ||
+          !renewing && (transient ||
             ((status! >= 500 || status === 429) && !FINAL_OAUTH.includes((error as RapidataAuthError).error!))),
         { waiting },
       );

@@ -57,11 +57,11 @@ export interface TokenCacheOptions {
   /** Milliseconds without progress after which a caller stops waiting for someone else's flight. */
   readonly stallAfter: number;
   /**
-   * Fetches a new token; `issuedAt`/`expiresAt` come from the same clock. `renewal` is true while the
-   * cached token is still valid (the fetcher may then give up sooner). Before a deliberate wait (a
+   * Fetches a new token; `issuedAt`/`expiresAt` come from the same clock. `renewing` is the cached token
+   * while it is still valid (the fetcher may then give up sooner, and must not hand it back). Before a deliberate wait (a
    * retry's backoff) the fetcher calls `waiting(ms)` so that joined callers keep waiting.
    */
-  readonly fetchToken: (renewal: boolean, waiting: (ms: number) => void) => Promise<CachedToken>;
+  readonly fetchToken: (renewing: CachedToken | undefined, waiting: (ms: number) => void) => Promise<CachedToken>;
   /** Reports each token fetched and each failed renewal that falls back on the cached token (grace). */
   readonly emit: (event: RapidataEvent) => void;
 }
@@ -74,11 +74,11 @@ export async function cacheKey(tokenEndpoint: string, clientId: string, clientSe
   return `${tokenEndpoint}\n${clientId}\n${scope}\n${new Uint8Array(digest)}`; // the digest as "12,345,…"
 }
 
-function startFlight(entry: Entry, options: TokenCacheOptions, renewal: boolean): Flight {
+function startFlight(entry: Entry, options: TokenCacheOptions, renewing: CachedToken | undefined): Flight {
   const waiting = (ms: number) => flight.expectBy = Date.now() + ms + options.stallAfter;
-  const promise = options.fetchToken(renewal, waiting).then((token) => {
+  const promise = options.fetchToken(renewing, waiting).then((token) => {
     const expiresIn = Math.round((token.expiresAt - options.now()) / 1000);
-    options.emit({ type: "token", renewal, expiresIn, stored: !!token.stored });
+    options.emit({ type: "token", renewal: !!renewing, expiresIn, stored: !!token.stored });
     if (!entry.current || entry.current.expiresAt <= token.expiresAt) entry.current = token;
     entry.retryAt = undefined;
     return token;
@@ -119,7 +119,7 @@ export async function getToken(
   // A caller waits on its own flight until it settles (its timeout bounds it); only a flight started
   // by someone else is watched for stalls, since its owner may be gone.
   let owned = !entry.flight;
-  let flight = entry.flight ?? startFlight(entry, options, valid);
+  let flight = entry.flight ?? startFlight(entry, options, valid ? current : undefined);
   for (;;) {
     try {
       const patience = owned ? 2 ** 31 - 1 : flight.expectBy - Date.now();
@@ -144,6 +144,6 @@ export async function getToken(
     if (Date.now() < flight.expectBy) continue;
     if (entry.flight === flight) entry.flight = undefined;
     owned = !entry.flight;
-    flight = entry.flight ?? startFlight(entry, options, valid);
+    flight = entry.flight ?? startFlight(entry, options, valid ? current : undefined);
   }
 }

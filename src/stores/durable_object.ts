@@ -79,6 +79,7 @@ export function durableObjectStore(namespace: DurableObjectNamespaceLike): Rapid
             if (!response.ok) throw new Error(`broker answered ${response.status}`);
             return await response.json() as CachedToken;
           }, BROKER_PATIENCE);
+          // No jitter here: the broker itself serialises renewals for the whole fleet.
           return token && now() < context.freshUntil(token) ? { ...token, stored: true } : undefined;
         },
         save: () => Promise.resolve(), // the broker fetched it: nothing to write
@@ -130,12 +131,12 @@ export class RapidataTokenBroker {
         now: Date.now,
         stallAfter: Math.min(config.timeout, 5_000) + 100,
         emit: () => {},
-        fetchToken: (renewal, waiting) =>
+        fetchToken: (renewing, waiting) =>
           withRetries(
             config,
             "token",
             () => requestToken(config),
-            (status, transient) => !renewal && (transient || status! >= 500 || status === 429),
+            (status, transient) => !renewing && (transient || status! >= 500 || status === 429),
             { waiting },
           ),
       });

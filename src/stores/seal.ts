@@ -44,7 +44,8 @@ export interface StoreContext {
 
 /** The client's view of a shared store, bound to one credential set; never throws. @internal */
 export interface BoundStore {
-  load(): Promise<CachedToken | undefined>;
+  /** A fresh stored token other than `renewing` (the caller's token in its renewal window). */
+  load(renewing?: CachedToken): Promise<CachedToken | undefined>;
   save(token: CachedToken): Promise<void>;
 }
 
@@ -142,6 +143,18 @@ export async function attempt<T>(
 }
 
 /**
+ * A stored token as this isolate keeps it, or `undefined` when it is due for renewal. Its expiry is
+ * moved earlier by a random part of half the renewal margin, so the isolates sharing one token do not
+ * all reach its renewal at the same moment (and all miss the store together): the first renews and
+ * stores the new token, the later ones find it. @internal
+ */
+export function handOut(token: CachedToken, context: StoreContext, now: () => number): CachedToken | undefined {
+  const freshUntil = context.freshUntil(token);
+  if (now() >= freshUntil) return undefined;
+  return { ...token, expiresAt: token.expiresAt - Math.random() * (token.expiresAt - freshUntil) / 2, stored: true };
+}
+
+/**
  * Wraps a raw {@link TokenStore} into a store `createClient` accepts: values are sealed, failures and
  * timeouts of the store are misses, and a stored token is used only while it is fresh.
  *
@@ -166,10 +179,10 @@ export function customStore(store: TokenStore): RapidataTokenStore {
       // The key is kept as a string, never as a promise another request could be left waiting on.
       let key: string | undefined;
       return {
-        async load() {
+        async load(renewing) {
           const value = await attempt("get", emit, async () => store.get(key ??= await storeKey(context)));
           const token = typeof value === "string" ? await unseal(context, key!, value) : undefined;
-          return token && now() < context.freshUntil(token) ? { ...token, stored: true } : undefined;
+          return token && token.token !== renewing?.token ? handOut(token, context, now) : undefined;
         },
         async save(token) {
           const ttl = Math.floor((context.freshUntil(token) - now()) / 1000);

@@ -14,6 +14,7 @@ import {
   workersKvStore,
 } from "../../mod.ts";
 import type { StoreContext } from "../../src/stores/seal.ts";
+import type { CachedToken } from "../../src/token_cache.ts";
 import { standInClient, stats } from "../support/control.ts";
 import { describe, it } from "../support/harness.ts";
 
@@ -36,6 +37,16 @@ const context = (secret: string, overrides: Partial<StoreContext> = {}): StoreCo
   ...overrides,
 });
 const noEvents = () => {};
+
+/**
+ * A stored token as an isolate gets it: the same token, its expiry moved earlier by at most half the
+ * 60-second renewal margin (renewal jitter).
+ */
+function assertHandedOut(got: CachedToken | undefined, token: CachedToken): void {
+  assert.ok(got, "a hit");
+  assert.deepEqual([got.token, got.issuedAt, got.stored], [token.token, token.issuedAt, true]);
+  assert.ok(got.expiresAt <= token.expiresAt && got.expiresAt >= token.expiresAt - 30_000, `${got.expiresAt}`);
+}
 const issued = () => ({
   token: "header.payload.signature-xyz",
   issuedAt: Date.now(),
@@ -55,7 +66,7 @@ describe("shared token stores", () => {
     }
     assert.ok(ttl >= 3538 && ttl <= 3540, `ttl ends at expiry minus leeway: ${ttl}`);
     assert.match(value, /^rf1\./);
-    assert.deepEqual(await store.load(), { ...token, stored: true });
+    assertHandedOut(await store.load(), token);
   });
 
   it("treat a tampered entry, another secret, another binding or an old format as a miss", async () => {
@@ -74,6 +85,18 @@ describe("shared token stores", () => {
     const otherScope = context("secret-1", { scope: "openid" });
     const otherStore = customStore(recordingStore().raw);
     assert.equal(await otherStore.bind(otherScope, Date.now, noEvents).load(), undefined);
+  });
+
+  it("spread renewals: expiries are jittered, and the token being renewed is a miss", async () => {
+    const token = issued();
+    const { raw } = recordingStore();
+    const store = customStore(raw).bind(context("secret-1"), Date.now, noEvents);
+    await store.save(token);
+    const expiries = new Set<number>();
+    for (let i = 0; i < 20; i++) expiries.add((await store.load())!.expiresAt);
+    assert.ok(expiries.size > 1, "isolates do not all renew at the same moment");
+    assert.equal(await store.load(token), undefined, "renewing that very token needs a new one");
+    assert.equal((await store.load({ ...token, token: "an older token" }))?.token, token.token);
   });
 
   it("hand out only fresh tokens", async () => {
@@ -123,7 +146,7 @@ describe("shared token stores", () => {
     const token = issued();
     const store = memoryStore();
     await store.bind(context("secret-1"), Date.now, noEvents).save(token);
-    assert.deepEqual(await store.bind(context("secret-1"), Date.now, noEvents).load(), { ...token, stored: true });
+    assertHandedOut(await store.bind(context("secret-1"), Date.now, noEvents).load(), token);
     assert.equal(await memoryStore().bind(context("secret-1"), Date.now, noEvents).load(), undefined);
   });
 
