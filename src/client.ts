@@ -121,6 +121,11 @@ export interface ClientOptions {
 export interface RapidataRequestInit extends RequestInit {
   /** No retry starts if its wait would end after this time (epoch ms, the client's clock). @default undefined */
   deadline?: number;
+  /**
+   * Workers' `ctx.waitUntil` (bound): a token renewal inside the leeway window then runs in the
+   * background while this call goes on with the still-valid token. @default undefined
+   */
+  waitUntil?: (promise: Promise<unknown>) => void;
 }
 
 /** Options of one JSON helper call. */
@@ -133,6 +138,11 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** No retry starts if its wait would end after this time (epoch ms, the client's clock). @default undefined */
   deadline?: number;
+  /**
+   * Workers' `ctx.waitUntil` (bound): a token renewal inside the leeway window then runs in the
+   * background while this call goes on with the still-valid token. @default undefined
+   */
+  waitUntil?: (promise: Promise<unknown>) => void;
 }
 
 /** A Rapidata API client: see {@link createClient}. */
@@ -154,7 +164,7 @@ export interface RapidataClient {
   /** DELETE `path`, like {@link RapidataClient.get}. */
   delete<T = unknown>(path: string, options?: RequestOptions): Promise<T>;
   /** The current access token (cached, renewed ahead of expiry). */
-  accessToken(options?: { signal?: AbortSignal }): Promise<string>;
+  accessToken(options?: { signal?: AbortSignal; waitUntil?: (promise: Promise<unknown>) => void }): Promise<string>;
   /** The API base URL this client calls. */
   readonly apiUrl: string;
   /** The token endpoint this client uses. */
@@ -299,7 +309,11 @@ export function createClient(options: ClientOptions): RapidataClient {
   let cacheOptions: TokenCacheOptions | undefined;
 
   /** Our token: the fixed one, else the cached one (`rejected` is a token the API has refused). */
-  async function currentToken(signal?: AbortSignal, rejected?: string): Promise<string> {
+  async function currentToken(
+    signal?: AbortSignal,
+    rejected?: string,
+    waitUntil?: (promise: Promise<unknown>) => void,
+  ): Promise<string> {
     if (staticToken !== undefined) {
       if (now() >= expiresAt * 1000) {
         throw new RapidataAuthError("ERR_TOKEN_EXPIRED", `The fixed "token" has expired`);
@@ -308,7 +322,7 @@ export function createClient(options: ClientOptions): RapidataClient {
     }
     // Computed once per client, but no caller ever awaits another request's promise (Workers hazard).
     cacheOptions ??= { ...config, key: await cacheKey(tokenEndpoint, clientId!, clientSecret!, scope) };
-    return (await getToken(cacheOptions, signal, rejected)).token;
+    return (await getToken(cacheOptions, signal, rejected, waitUntil)).token;
   }
 
   async function json<T>(method: string, path: string, options: RequestOptions = {}, body?: unknown): Promise<T> {
@@ -320,11 +334,10 @@ export function createClient(options: ClientOptions): RapidataClient {
       !(body instanceof ReadableStream || (typeof body !== "string" && isReplayableBody(body as BodyInit)));
     if (!headers.has("accept")) headers.set("accept", "application/json");
     if (encode && !headers.has("content-type")) headers.set("content-type", "application/json");
-    const { signal, deadline } = options;
     const payload = encode ? JSON.stringify(body) : body as BodyInit | undefined ?? null;
-    const { response, bearer } = await exchange(config, url, { method, headers, body: payload, signal, deadline });
+    const { response, bearer } = await exchange(config, url, { ...options, method, headers, body: payload });
     // A body cut off mid-way is ERR_NETWORK too (the platform's error is the cause).
-    const text = await withDeadline("API request", timeout, signal, () => response.text(), url.origin).catch(
+    const text = await withDeadline("API request", timeout, options.signal, () => response.text(), url.origin).catch(
       async (error) => {
         await response.body?.cancel().catch(() => {});
         throw error;
@@ -372,7 +385,7 @@ export function createClient(options: ClientOptions): RapidataClient {
     put: (path, body, options) => json("PUT", path, options, body),
     patch: (path, body, options) => json("PATCH", path, options, body),
     delete: (path, options) => json("DELETE", path, options),
-    accessToken: (options) => currentToken(options?.signal),
+    accessToken: (options) => currentToken(options?.signal, undefined, options?.waitUntil),
     apiUrl: apiBase,
     tokenEndpoint,
   };

@@ -101,12 +101,15 @@ function startFlight(entry: Entry, options: TokenCacheOptions, renewing: CachedT
  * if it is still the cached one.
  *
  * Outage grace: if renewing fails while the cached token is still valid, the cached token is returned
- * and no new renewal starts for a while (a quarter of its remaining life, at most 15 s). @internal
+ * and no new renewal starts for a while (a quarter of its remaining life, at most 15 s). With
+ * `waitUntil` (Workers' `ctx.waitUntil`), a renewal inside the leeway window runs in the background and
+ * the caller gets the still-valid token at once. @internal
  */
 export async function getToken(
   options: TokenCacheOptions,
   signal?: AbortSignal,
   rejected?: string,
+  waitUntil?: (promise: Promise<unknown>) => void,
 ): Promise<CachedToken> {
   let entry = entries.get(options.key);
   if (!entry) entries.set(options.key, entry = {});
@@ -120,6 +123,8 @@ export async function getToken(
   // by someone else is watched for stalls, since its owner may be gone.
   let owned = !entry.flight;
   let flight = entry.flight ?? startFlight(entry, options, valid ? current : undefined);
+  // Renewal in the background: the still-valid token now, the renewal kept alive by `waitUntil`.
+  if (valid && waitUntil) return waitUntil(flight.promise.catch(() => {})), current;
   for (;;) {
     try {
       const patience = owned ? 2 ** 31 - 1 : flight.expectBy - Date.now();

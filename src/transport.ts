@@ -25,7 +25,11 @@ export interface TransportConfig extends RetryPolicy {
   /** Extra headers of every API call (never an Authorization). */
   readonly defaultHeaders: Headers;
   /** The token for an API call; `rejected` is one the API has refused, to be renewed. */
-  readonly token: (signal?: AbortSignal, rejected?: string) => Promise<string>;
+  readonly token: (
+    signal?: AbortSignal,
+    rejected?: string,
+    waitUntil?: (promise: Promise<unknown>) => void,
+  ) => Promise<string>;
   /** False for a fixed token: renewing it would give the same token. */
   readonly renewable: boolean;
 }
@@ -55,7 +59,7 @@ const BODY_HEADERS = ["type", "length", "encoding", "language", "location"];
 export async function exchange(
   config: TransportConfig,
   url: URL,
-  init: RequestInit & { deadline?: number } | undefined,
+  init: RequestInit & { deadline?: number; waitUntil?: (promise: Promise<unknown>) => void } | undefined,
   request?: Request,
 ): Promise<{ response: Response; bearer?: string }> {
   if (url.origin !== config.apiOrigin) return { response: await config.fetch(request ?? url, init) };
@@ -72,7 +76,7 @@ export async function exchange(
   for (const [name, value] of config.defaultHeaders) if (!headers.has(name)) headers.set(name, value);
   headers.set("x-client", X_CLIENT);
   const idempotent = IDEMPOTENT.includes(method) || headers.has("idempotency-key");
-  let token = headers.has("authorization") ? undefined : await config.token(signal);
+  let token = headers.has("authorization") ? undefined : await config.token(signal, undefined, init?.waitUntil);
   let bearer = token; // on the current hop
 
   /** One attempt, following redirects; leaves `url`, `method`, `body` and `bearer` as sent last. */

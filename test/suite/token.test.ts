@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createClient, DEFAULT_SCOPE, RapidataError } from "../../mod.ts";
-import { claims, fakeClock, newCredentials, standInClient, stats } from "../support/control.ts";
+import { claims, fakeClock, hold, newCredentials, release, standInClient, stats } from "../support/control.ts";
 import { describe, it, standInUrl } from "../support/harness.ts";
 
 describe("client credentials", () => {
@@ -101,6 +101,24 @@ describe("token cache", () => {
     assert.equal(await rapidata.accessToken(), "token-1");
     clock.advance(1);
     assert.equal(await rapidata.accessToken(), "token-2");
+  });
+
+  it("with waitUntil, renews in the background: calls in the leeway window do not wait", async () => {
+    const clock = fakeClock();
+    const { rapidata, creds } = await standInClient({ now: clock.now, leeway: 60 }, { tokenLifetime: 3600 });
+    const first = await rapidata.accessToken();
+    clock.advance(3550);
+    await hold(creds.clientId); // the token endpoint does not answer until released
+    const background: Promise<unknown>[] = [];
+    const waitUntil = (promise: Promise<unknown>) => void background.push(promise);
+    assert.equal((await rapidata.get<{ page: number }>("/orders", { waitUntil })).page, 1);
+    assert.equal(await rapidata.accessToken({ waitUntil }), first);
+    assert.equal(background.length, 2);
+    assert.equal((await stats(creds.clientId)).tokenRequests, 2); // one renewal, shared
+    await release(creds.clientId);
+    await Promise.all(background);
+    assert.notEqual(await rapidata.accessToken(), first);
+    assert.equal((await stats(creds.clientId)).tokenRequests, 2);
   });
 
   it("makes one token request for 1000 concurrent cold calls", async () => {
