@@ -6,6 +6,7 @@
  * @module
  */
 
+import { control } from "./control.ts";
 import { type FaultPlan, nextFault, playFault, StandInReset } from "./faults.ts";
 import { base64url, newSigningKey, signJwt, verifyJwt } from "./jwt.ts";
 
@@ -100,7 +101,8 @@ function traceId(): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+/** A JSON response. @internal */
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
     headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
@@ -350,44 +352,6 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     return problem(404, "Not Found", `No route for ${request.method} ${path}`);
   }
 
-  async function control(request: Request, url: URL): Promise<Response> {
-    const action = url.pathname.slice("/__stand-in/".length);
-    const clientId = url.searchParams.get("client_id") ?? "";
-    if (action === "echo") {
-      const status = Number(url.searchParams.get("status") ?? "200");
-      if (status === 204) return new Response(null, { status });
-      const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
-      const headers = Object.fromEntries(request.headers);
-      return json(status, { method: request.method, url: request.url, headers, body });
-    }
-    if (action === "redirect") {
-      const to = url.searchParams.get("to") ?? "/";
-      return new Response(null, { status: Number(url.searchParams.get("status") ?? "302"), headers: { location: to } });
-    }
-    if (action === "clients" && request.method === "POST") {
-      const text = await request.text();
-      return json(200, addClient(text ? JSON.parse(text) : {}));
-    }
-    if (!clients.has(clientId) && action !== "stats") return json(404, { error: `unknown client ${clientId}` });
-    switch (action) {
-      case "stats":
-        return json(200, stats(clientId || undefined));
-      case "revoke":
-        revokeTokens(clientId);
-        return json(200, { ok: true });
-      case "hold":
-        holdTokens(clientId);
-        return json(200, { ok: true });
-      case "faults":
-        injectFaults(clientId, JSON.parse(await request.text()) as FaultPlan);
-        return json(200, { ok: true });
-      case "release":
-        clients.get(clientId)!.release?.();
-        return json(200, { ok: true });
-    }
-    return json(404, { error: `unknown control ${action}` });
-  }
-
   function stats(clientId?: string): StandInStats {
     if (clientId !== undefined) return { ...(clients.get(clientId)?.stats ?? emptyStats()) };
     const sum = emptyStats();
@@ -410,19 +374,20 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
 
   function revokeTokens(clientId: string): void {
     const state = clients.get(clientId);
-    if (state) state.revokedBefore = state.issued;
+    if (!state) throw new TypeError(`unknown client ${clientId}`);
+    state.revokedBefore = state.issued;
   }
 
   function handle(request: Request): Promise<Response> | Response {
     const url = new URL(request.url);
-    if (url.pathname.startsWith("/__stand-in/")) return control(request, url);
+    if (url.pathname.startsWith("/__stand-in/")) return control(standIn, request, url);
     if (url.pathname === "/connect/token") {
       return request.method === "POST" ? token(request) : problem(405, "Method Not Allowed");
     }
     return api(request, url);
   }
 
-  return {
+  const standIn: StandIn = {
     fetch: async (input: string | URL | Request, init?: RequestInit | object) => {
       try {
         // A Request is taken as it is: servers pass a second argument of their own (Deno's info,
@@ -439,4 +404,5 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     holdTokens,
     injectFaults,
   };
+  return standIn;
 }

@@ -1,0 +1,60 @@
+/**
+ * The stand-in's control routes under `/__stand-in/`, so tests in any runtime (workerd included) can
+ * drive a stand-in served elsewhere over plain HTTP. They use only the stand-in's public methods.
+ *
+ * @module
+ */
+
+import type { FaultPlan } from "./faults.ts";
+import { json, type StandIn } from "./stand_in.ts";
+
+/** Releases of held token responses, per stand-in and client. */
+const releases = new WeakMap<StandIn, Map<string, () => void>>();
+
+/** Answers one `/__stand-in/<action>` request. @internal */
+export async function control(standIn: StandIn, request: Request, url: URL): Promise<Response> {
+  const action = url.pathname.slice("/__stand-in/".length);
+  const clientId = url.searchParams.get("client_id") ?? "";
+  const ok = () => json(200, { ok: true });
+  switch (action) {
+    case "echo": {
+      const status = Number(url.searchParams.get("status") ?? "200");
+      if (status === 204) return new Response(null, { status });
+      const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
+      const headers = Object.fromEntries(request.headers);
+      return json(status, { method: request.method, url: request.url, headers, body });
+    }
+    case "redirect": {
+      const to = url.searchParams.get("to") ?? "/";
+      return new Response(null, { status: Number(url.searchParams.get("status") ?? "302"), headers: { location: to } });
+    }
+    case "clients": {
+      const text = await request.text();
+      return json(200, standIn.addClient(text ? JSON.parse(text) : {}));
+    }
+    case "stats":
+      return json(200, standIn.stats(clientId || undefined));
+  }
+  try {
+    switch (action) {
+      case "revoke":
+        standIn.revokeTokens(clientId);
+        return ok();
+      case "hold": {
+        let held = releases.get(standIn);
+        if (!held) releases.set(standIn, held = new Map());
+        held.set(clientId, standIn.holdTokens(clientId));
+        return ok();
+      }
+      case "release":
+        releases.get(standIn)?.get(clientId)?.();
+        return ok();
+      case "faults":
+        standIn.injectFaults(clientId, JSON.parse(await request.text()) as FaultPlan);
+        return ok();
+    }
+  } catch (error) {
+    return json(404, { error: (error as Error).message });
+  }
+  return json(404, { error: `unknown control ${action}` });
+}
