@@ -1,0 +1,265 @@
+/**
+ * `npm run bench`: @rapidata/fetch against raw fetch and peer libraries, side by side in one run, with
+ * interleaved A/B rounds; prints a markdown table and writes bench/RESULTS.md. Not a test.
+ *
+ * Peers (configured as their READMEs recommend): @badgateway/oauth2-client (OAuth2Fetch),
+ * openid-client (clientCredentialsGrant + a straightforward cache), and a naive token-per-call fetch.
+ */
+import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { cpus, platform, release } from "node:os";
+import { createInterface } from "node:readline";
+import { gzipSync } from "node:zlib";
+import { OAuth2Client, OAuth2Fetch } from "@badgateway/oauth2-client";
+import { build } from "esbuild";
+import * as openid from "openid-client";
+import { createClient } from "../mod.ts";
+import type { StandInClient, StandInStats } from "../src/testing/mod.ts";
+
+type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+
+// The stand-in in its own process: the benchmark does not measure its own server.
+const child = spawn(process.execPath, ["--import", "tsx", new URL("serve_stand_in.ts", import.meta.url).pathname], {
+  stdio: ["pipe", "pipe", "inherit"],
+});
+const base: string = await new Promise((resolve) => createInterface({ input: child.stdout! }).once("line", resolve));
+const control = async <T>(path: string, body?: unknown): Promise<T> =>
+  (await fetch(`${base}/__stand-in/${path}`, { method: body ? "POST" : "GET", body: JSON.stringify(body) }))
+    .json() as Promise<T>;
+const newClient = (lifetime = 3600) => control<StandInClient>("clients", { tokenLifetime: lifetime });
+const tokenRequests = async (id: string) => (await control<StandInStats>(`stats?client_id=${id}`)).tokenRequests;
+
+/** The contenders, each an authenticated fetch for `${base}/orders`, built for one credential set. */
+const contenders: Record<string, (creds: StandInClient, fetchFn?: Fetch) => Fetch> = {
+  "@rapidata/fetch": (creds, fetchFn) => {
+    const rapidata = createClient({ ...creds, apiUrl: base, authUrl: base, fetch: fetchFn });
+    return (input, init) => rapidata.fetch(input, init);
+  },
+  "@badgateway/oauth2-client": (creds, fetchFn) => {
+    const client = new OAuth2Client({
+      server: `${base}/`,
+      clientId: creds.clientId,
+      clientSecret: creds.clientSecret,
+      tokenEndpoint: "/connect/token",
+      authenticationMethod: "client_secret_basic",
+      fetch: fetchFn,
+    });
+    const wrapper = new OAuth2Fetch({
+      client,
+      getNewToken: () => client.clientCredentials({ scope: ["openid", "email", "api"] }),
+      scheduleRefresh: false,
+    });
+    return (input, init) => wrapper.fetch(input instanceof URL ? input.href : input, init);
+  },
+  "openid-client + cache": (creds, fetchFn) => {
+    const config = new openid.Configuration(
+      { issuer: `${base}/`, token_endpoint: `${base}/connect/token` },
+      creds.clientId,
+      undefined,
+      openid.ClientSecretBasic(creds.clientSecret),
+    );
+    openid.allowInsecureRequests(config);
+    if (fetchFn) config[openid.customFetch] = fetchFn as never;
+    let cached: { token: string; until: number } | undefined;
+    return async (input, init) => {
+      if (!cached || Date.now() >= cached.until) {
+        const tokens = await openid.clientCredentialsGrant(config, { scope: "openid email api" });
+        cached = { token: tokens.access_token, until: Date.now() + ((tokens.expires_in ?? 60) - 60) * 1000 };
+      }
+      return (fetchFn ?? fetch)(input, { ...init, headers: { authorization: `Bearer ${cached.token}` } });
+    };
+  },
+  "naive (token per call)": (creds, fetchFn) => async (input, init) => {
+    const response = await (fetchFn ?? fetch)(`${base}/connect/token`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        authorization: `Basic ${
+          btoa(`${encodeURIComponent(creds.clientId)}:${encodeURIComponent(creds.clientSecret)}`)
+        }`,
+      },
+      body: "grant_type=client_credentials&scope=openid%20email%20api",
+    });
+    const { access_token } = await response.json() as { access_token: string };
+    return (fetchFn ?? fetch)(input, { ...init, headers: { authorization: `Bearer ${access_token}` } });
+  },
+};
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const spread = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return `${sorted[Math.floor(sorted.length / 4)]!.toFixed(2)}–${
+    sorted[Math.floor((sorted.length * 3) / 4)]!.toFixed(2)
+  }`;
+};
+
+// 1. Cache-hit overhead over real HTTP, against raw fetch with a static bearer token, interleaved.
+const overhead: string[] = [];
+{
+  const raw = await newClient();
+  const staticToken = await createClient({ ...raw, apiUrl: base, authUrl: base }).accessToken();
+  const rawFetch: Fetch = (input, init) =>
+    fetch(input, { ...init, headers: { authorization: `Bearer ${staticToken}` } });
+  const warmed = Object.fromEntries(
+    await Promise.all(
+      Object.entries(contenders).filter(([name]) => !name.startsWith("naive")).map(async ([name, make]) => {
+        const f = make(await newClient());
+        await (await f(`${base}/orders`)).arrayBuffer();
+        return [name, f] as const;
+      }),
+    ),
+  );
+  const perRound: Record<string, number[]> = { raw: [] };
+  for (const name of Object.keys(warmed)) perRound[name] = [];
+  const CALLS = 200;
+  const measure = async (f: Fetch) => {
+    const start = performance.now();
+    for (let i = 0; i < CALLS; i++) await (await f(`${base}/orders`)).arrayBuffer();
+    return ((performance.now() - start) / CALLS) * 1000; // µs per call
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    perRound.raw!.push(await measure(rawFetch));
+    for (const [name, f] of Object.entries(warmed)) perRound[name]!.push(await measure(f));
+  }
+  const rawMedian = median(perRound.raw!);
+  overhead.push(`| raw fetch (static bearer) | ${rawMedian.toFixed(0)} µs | ${spread(perRound.raw!)} | 1.00 |`);
+  for (const [name, values] of Object.entries(perRound)) {
+    if (name === "raw") continue;
+    overhead.push(
+      `| ${name} | ${median(values).toFixed(0)} µs | ${spread(values)} | ${(median(values) / rawMedian).toFixed(3)} |`,
+    );
+  }
+}
+
+// 2. In-process per-call cost: a fetch that returns a ready Response (no network at all).
+const inProcess: string[] = [];
+{
+  const tokenBody = JSON.stringify({ access_token: "a.b.c", token_type: "Bearer", expires_in: 3600 });
+  const ready: Fetch = (input) =>
+    Promise.resolve(
+      String(input).endsWith("/connect/token")
+        ? new Response(tokenBody, { headers: { "content-type": "application/json" } })
+        : new Response('{"ok":true}', { headers: { "content-type": "application/json" } }),
+    );
+  const creds = { clientId: "bench", clientSecret: "bench-secret" } as StandInClient;
+  const rapidata = createClient({ ...creds, apiUrl: base, authUrl: base, fetch: ready });
+  const cases: Record<string, () => Promise<unknown>> = {
+    "raw fetch (ready Response)": () => ready(`${base}/orders`).then((r) => r.text()),
+    "@rapidata/fetch fetch": () => rapidata.fetch("/orders").then((r) => r.text()),
+    "@rapidata/fetch get": () => rapidata.get("/orders"),
+  };
+  for (const [name, make] of Object.entries(contenders)) {
+    if (name.startsWith("naive") || name === "@rapidata/fetch") continue;
+    const f = make(creds, ready);
+    cases[name] = () => f(`${base}/orders`).then((r) => r.text());
+  }
+  const N = 5_000;
+  const results: Record<string, number[]> = {};
+  for (const name of Object.keys(cases)) await cases[name]!(); // warm caches and JIT
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, run] of Object.entries(cases)) {
+      const start = performance.now();
+      for (let i = 0; i < N; i++) await run();
+      (results[name] ??= []).push(((performance.now() - start) / N) * 1e6); // ns per op
+    }
+  }
+  const rawNs = median(results["raw fetch (ready Response)"]!);
+  for (const [name, values] of Object.entries(results)) {
+    inProcess.push(
+      `| ${name} | ${median(values).toFixed(0)} ns | ${spread(values)} | ${(median(values) / rawNs).toFixed(2)} |`,
+    );
+  }
+}
+
+// 3. Cold burst: 1,000 concurrent calls on an empty cache.
+const burst: string[] = [];
+for (const [name, make] of Object.entries(contenders)) {
+  const creds = await newClient();
+  const f = make(creds);
+  const responses = await Promise.all(Array.from({ length: 1000 }, () => f(`${base}/orders`).catch(() => undefined)));
+  await Promise.all(responses.map((r) => r?.arrayBuffer()));
+  const ok = responses.filter((r) => r?.status === 200).length;
+  burst.push(`| ${name} | ${await tokenRequests(creds.clientId)} | ${ok} / 1000 |`);
+}
+
+// 5. Bundle size of a Worker doing client credentials + one authenticated call (esbuild, minified, gzip).
+const sizes: string[] = [];
+{
+  const entries: Record<string, string> = {
+    "@rapidata/fetch": `import { createClient } from "./mod.ts";
+const r = createClient({ clientId: "id", clientSecret: "secret" });
+export default { fetch: () => r.fetch("/orders") };`,
+    "@badgateway/oauth2-client": `import { OAuth2Client, OAuth2Fetch } from "@badgateway/oauth2-client";
+const client = new OAuth2Client({ server: "https://auth.rapidata.ai/", clientId: "id", clientSecret: "secret", tokenEndpoint: "/connect/token" });
+const f = new OAuth2Fetch({ client, getNewToken: () => client.clientCredentials() });
+export default { fetch: () => f.fetch("https://api.rapidata.ai/orders") };`,
+    "openid-client + cache": `import * as o from "openid-client";
+const c = new o.Configuration({ issuer: "https://auth.rapidata.ai/", token_endpoint: "https://auth.rapidata.ai/connect/token" }, "id", "secret");
+let t;
+export default { async fetch() { t ??= await o.clientCredentialsGrant(c, { scope: "api" }); return fetch("https://api.rapidata.ai/orders", { headers: { authorization: "Bearer " + t.access_token } }); } };`,
+  };
+  for (const [name, contents] of Object.entries(entries)) {
+    const out = await build({
+      stdin: { contents, resolveDir: process.cwd(), loader: "ts" },
+      bundle: true,
+      minify: true,
+      format: "esm",
+      platform: "neutral",
+      conditions: ["workerd", "worker", "browser"],
+      mainFields: ["module", "main"],
+      external: ["crypto", "node:*"], // as wrangler with nodejs_compat leaves them to the runtime
+      write: false,
+      logLevel: "silent",
+    });
+    const code = out.outputFiles[0]!.contents;
+    sizes.push(`| ${name} | ${code.length} B | ${gzipSync(code, { level: 9 }).length} B |`);
+  }
+}
+child.stdin!.end();
+
+const version = (name: string) => {
+  const path = name === "." ? "../package.json" : `../node_modules/${name}/package.json`;
+  return JSON.parse(readFileSync(new URL(path, import.meta.url), "utf8")).version as string;
+};
+const report = `# Benchmark results
+
+Run: ${new Date().toISOString().slice(0, 10)} on ${
+  cpus()[0]?.model ?? "?"
+} (${cpus().length} cores), ${platform()} ${release()},
+Node ${process.version}. Packages: @rapidata/fetch ${version(".")} (this checkout), oauth4webapi ${
+  version("oauth4webapi")
+},
+@badgateway/oauth2-client ${version("@badgateway/oauth2-client")}, openid-client ${version("openid-client")}. ${ROUNDS}
+interleaved rounds; medians with the interquartile range. The stand-in of Rapidata runs on 127.0.0.1 in its own process.
+
+## 1. Cache-hit overhead over real HTTP (200 sequential calls per round)
+
+| contender | per call | IQR (µs) | ratio to raw fetch |
+|---|---|---|---|
+${overhead.join("\n")}
+
+## 2. In-process cost per call (fetch returns a ready Response)
+
+| contender | per call | IQR (ns) | ratio to raw |
+|---|---|---|---|
+${inProcess.join("\n")}
+
+## 3. Cold burst: 1,000 concurrent calls on an empty cache
+
+| contender | token requests | successful calls |
+|---|---|---|
+${burst.join("\n")}
+
+## 5. Worker bundle: client credentials + one authenticated call (esbuild, minified)
+
+| contender | minified | gzip |
+|---|---|---|
+${sizes.join("\n")}
+
+Not yet measured here: token requests per expiry under steady load (4), the fleet simulation (6: see
+\`npm run bench:fleet\` and the README), and the in-process benchmark inside workerd.
+`;
+writeFileSync(new URL("RESULTS.md", import.meta.url), report);
+console.log(report);
+process.exit(0);
