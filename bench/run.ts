@@ -12,6 +12,7 @@ import { createInterface } from "node:readline";
 import { gzipSync } from "node:zlib";
 import { OAuth2Client, OAuth2Fetch } from "@badgateway/oauth2-client";
 import { build } from "esbuild";
+import { Miniflare } from "miniflare";
 import * as openid from "openid-client";
 import { createClient } from "../mod.ts";
 import type { StandInClient, StandInStats } from "../src/testing/mod.ts";
@@ -174,6 +175,38 @@ const inProcess: string[] = [];
   }
 }
 
+// 2b. The same in-process comparison inside workerd (Miniflare), rounds interleaved inside the Worker.
+const inWorkerd: string[] = [];
+{
+  const bundle = await build({
+    entryPoints: [new URL("inprocess_worker.ts", import.meta.url).pathname],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    write: false,
+  });
+  const mf = new Miniflare({ modules: true, script: bundle.outputFiles[0]!.text, compatibilityDate: "2026-04-01" });
+  const rounds: Record<string, number[]> = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    const result = await (await mf.dispatchFetch("http://bench/?n=2000")).json() as Record<string, number>;
+    for (const [name, ns] of Object.entries(result)) (rounds[name] ??= []).push(ns);
+  }
+  await mf.dispose();
+  const rawNs = median(rounds.raw!);
+  const labels: Record<string, string> = {
+    raw: "raw fetch (ready Response)",
+    fetch: "@rapidata/fetch fetch",
+    get: "@rapidata/fetch get",
+  };
+  for (const [name, values] of Object.entries(rounds)) {
+    inWorkerd.push(
+      `| ${labels[name]} | ${median(values).toFixed(0)} ns | ${spread(values)} | ${
+        (median(values) / rawNs).toFixed(2)
+      } |`,
+    );
+  }
+}
+
 // 3. Cold burst: 1,000 concurrent calls on an empty cache.
 const burst: string[] = [];
 for (const [name, make] of Object.entries(contenders)) {
@@ -271,6 +304,12 @@ ${overhead.join("\n")}
 |---|---|---|---|
 ${inProcess.join("\n")}
 
+### Inside workerd (Miniflare ${version("miniflare")})
+
+| contender | per call | IQR (ns) | ratio to raw |
+|---|---|---|---|
+${inWorkerd.join("\n")}
+
 ## 3. Cold burst: 1,000 concurrent calls on an empty cache
 
 | contender | token requests | successful calls |
@@ -292,8 +331,7 @@ lifetime is the floor for them; what counts is how close each stays to it under 
 |---|---|---|
 ${sizes.join("\n")}
 
-The fleet simulation (6) is \`npm run bench:fleet\` (figures in the README). Not yet measured here: the in-process
-benchmark inside workerd.
+The fleet simulation (6) is \`npm run bench:fleet\` (figures in the README).
 `;
 writeFileSync(new URL("RESULTS.md", import.meta.url), report);
 console.log(report);
