@@ -13,6 +13,7 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { createStandIn } from "../src/testing/mod.ts";
 import { serve } from "../src/testing/node_server.ts";
+import { bundleWorker } from "../test/support/bundle_worker.ts";
 
 const ISOLATES = Number(process.env.FLEET_ISOLATES ?? 100);
 const LIFETIME = 3; // seconds
@@ -21,14 +22,7 @@ const TICK = 250; // ms between calls of each isolate
 
 const standIn = createStandIn();
 const server = await serve(standIn.fetch);
-const bundle = await build({
-  entryPoints: [fileURLToPath(new URL("./fleet_worker.ts", import.meta.url))],
-  bundle: true,
-  format: "esm",
-  platform: "neutral",
-  write: false,
-});
-const script = bundle.outputFiles[0]!.text;
+const script = await bundleWorker(new URL("./fleet_worker.ts", import.meta.url));
 
 const rows: string[] = [];
 for (const store of ["none", "kv", "cache", "do"]) {

@@ -16,6 +16,7 @@ import { Miniflare } from "miniflare";
 import * as openid from "openid-client";
 import { createClient } from "../mod.ts";
 import type { StandInClient, StandInStats } from "../src/testing/mod.ts";
+import { bundleWorker } from "../test/support/bundle_worker.ts";
 
 type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
@@ -178,14 +179,8 @@ const inProcess: string[] = [];
 // 2b. The same in-process comparison inside workerd (Miniflare), rounds interleaved inside the Worker.
 const inWorkerd: string[] = [];
 {
-  const bundle = await build({
-    entryPoints: [new URL("inprocess_worker.ts", import.meta.url).pathname],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    write: false,
-  });
-  const mf = new Miniflare({ modules: true, script: bundle.outputFiles[0]!.text, compatibilityDate: "2026-04-01" });
+  const script = await bundleWorker(new URL("inprocess_worker.ts", import.meta.url));
+  const mf = new Miniflare({ modules: true, script, compatibilityDate: "2026-04-01" });
   const rounds: Record<string, number[]> = {};
   for (let round = 0; round < ROUNDS; round++) {
     const result = await (await mf.dispatchFetch("http://bench/?n=2000")).json() as Record<string, number>;

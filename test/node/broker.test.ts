@@ -3,12 +3,11 @@
  * ask one RapidataTokenBroker, and the fleet makes one token request.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { createStandIn } from "../../src/testing/mod.ts";
 import { serve, type Served } from "../../src/testing/node_server.ts";
+import { bundleWorker } from "../support/bundle_worker.ts";
 
 const ISOLATES = 8;
 const standIn = createStandIn();
@@ -17,14 +16,7 @@ let mf: Miniflare;
 
 beforeAll(async () => {
   served = await serve(standIn.fetch);
-  const bundle = await build({
-    entryPoints: [fileURLToPath(new URL("./fixtures/broker_worker.ts", import.meta.url))],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    write: false,
-  });
-  const script = bundle.outputFiles[0]!.text;
+  const script = await bundleWorker(new URL("./fixtures/broker_worker.ts", import.meta.url));
   mf = new Miniflare({
     workers: Array.from({ length: ISOLATES }, (_, i) => ({
       name: `isolate-${i}`,

@@ -3,12 +3,11 @@
  * hang on a token fetch whose originating request ended or was cancelled.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { createStandIn } from "../../src/testing/mod.ts";
 import { serve, type Served } from "../../src/testing/node_server.ts";
+import { bundleWorker } from "../support/bundle_worker.ts";
 
 const standIn = createStandIn();
 let served: Served;
@@ -26,16 +25,9 @@ function route(path: string, creds: { clientId: string; clientSecret: string }, 
 
 beforeAll(async () => {
   served = await serve(standIn.fetch);
-  const bundle = await build({
-    entryPoints: [fileURLToPath(new URL("./fixtures/flight_worker.ts", import.meta.url))],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    write: false,
-  });
   mf = new Miniflare({
     modules: true,
-    script: bundle.outputFiles[0]!.text,
+    script: await bundleWorker(new URL("./fixtures/flight_worker.ts", import.meta.url)),
     compatibilityDate: "2026-04-01",
     bindings: { STAND_IN_URL: served.url },
   });
