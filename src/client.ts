@@ -337,12 +337,13 @@ export function createClient(options: ClientOptions): RapidataClient {
     const payload = encode ? JSON.stringify(body) : body as BodyInit | undefined ?? null;
     const { response, bearer } = await exchange(config, url, { ...options, method, headers, body: payload });
     // A body cut off mid-way is ERR_NETWORK too (the platform's error is the cause).
-    const text = await withDeadline("API request", timeout, options.signal, () => response.text(), url.origin).catch(
-      async (error) => {
-        await response.body?.cancel().catch(() => {});
-        throw error;
-      },
-    );
+    const text = await withDeadline("API request", timeout, options.signal, () => response.text(), url.origin, true)
+      .catch(
+        async (error) => {
+          await response.body?.cancel().catch(() => {});
+          throw error;
+        },
+      );
     const what = `Rapidata API ${method} ${url.pathname}`;
     if (!response.ok) {
       let details: unknown = text ? redact(text, [...secrets, bearer]) : undefined;

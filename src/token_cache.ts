@@ -128,7 +128,7 @@ export async function getToken(
   for (;;) {
     try {
       const patience = owned ? 2 ** 31 - 1 : flight.expectBy - Date.now();
-      return await race(patience, () => ELAPSED, signal, () => flight.promise);
+      return await race(patience, () => ELAPSED, signal, () => flight.promise, true);
     } catch (error) {
       if (error !== ELAPSED) { // failed, not just slow
         const later = options.now();

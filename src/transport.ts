@@ -72,18 +72,17 @@ export async function exchange(
   const replayable = isReplayableBody(body); // the body as given: a stream is never sent twice
   const redirect = pick("redirect") ?? "follow";
   const signal = pick("signal") ?? undefined;
-  const headers = new Headers(pick("headers")); // without our Authorization
+  const headers = new Headers(pick("headers"));
   for (const [name, value] of config.defaultHeaders) if (!headers.has(name)) headers.set(name, value);
   headers.set("x-client", X_CLIENT);
   const idempotent = IDEMPOTENT.includes(method) || headers.has("idempotency-key");
   let token = headers.has("authorization") ? undefined : await config.token(signal, undefined, init?.waitUntil);
-  let bearer = token; // on the current hop
+  let bearer = token; // on the current hop: `headers` carries it as Authorization
 
   /** One attempt, following redirects; leaves `url`, `method`, `body` and `bearer` as sent last. */
   async function send(): Promise<Response> {
     for (let hops = 0;; hops++) {
-      const hopHeaders = new Headers(headers);
-      if (bearer !== undefined) hopHeaders.set("authorization", `Bearer ${bearer}`);
+      if (bearer !== undefined) headers.set("authorization", `Bearer ${bearer}`);
       const response = await withDeadline(
         "API request",
         config.timeout,
@@ -92,7 +91,7 @@ export async function exchange(
           config.fetch(url.href, {
             ...init, // other members (`cache`, `keepalive`, …) pass through; ours win
             method,
-            headers: hopHeaders,
+            headers,
             body,
             redirect: "manual",
             signal: attemptSignal,
@@ -122,7 +121,11 @@ export async function exchange(
         return response; // a stream cannot be sent twice: hand the redirect to the caller
       }
       await response.body?.cancel();
-      if (next.origin !== config.apiOrigin) bearer = undefined;
+      // Leaving the origin drops Authorization (as fetch does), ours for good.
+      if (next.origin !== url.origin) {
+        bearer = undefined;
+        headers.delete("authorization");
+      }
       url = next;
     }
   }

@@ -157,6 +157,17 @@ describe("token endpoint errors", () => {
     assert.ok(error instanceof RapidataError);
     assert.equal(error.code, "ERR_NETWORK");
     assert.equal((error.cause as Error).message, "reset");
+
+    // A fetch that throws instead of rejecting fails the same way.
+    const { rapidata: throwing } = await standInClient({
+      fetch: (input, init) => {
+        if (String(input).endsWith("/connect/token")) return fetch(input, init);
+        throw new TypeError("sync");
+      },
+    });
+    const thrown = await caught(throwing.get("/orders"));
+    assert.equal((thrown as RapidataError).code, "ERR_NETWORK");
+    assert.equal(((thrown as Error).cause as Error).message, "sync");
   });
 
   it("an expired fixed token is ERR_TOKEN_EXPIRED; a valid one is used as is", async () => {

@@ -73,6 +73,17 @@ describe("client.fetch", () => {
     assert.equal(echo.headers.authorization, undefined);
   });
 
+  it("drops the caller's own Authorization on a cross-origin redirect, as fetch does", async () => {
+    const { rapidata } = await standInClient();
+    const headers = { authorization: "Basic mine" };
+    const same = await rapidata.fetch(`/__stand-in/redirect?to=${encodeURIComponent("/__stand-in/echo")}`, { headers });
+    assert.equal((await same.json() as Echo).headers.authorization, "Basic mine");
+    const to = encodeURIComponent(`${otherOriginUrl}/__stand-in/echo`);
+    const echo = await (await rapidata.fetch(`/__stand-in/redirect?to=${to}`, { headers })).json() as Echo;
+    assert.ok(echo.url.startsWith(otherOriginUrl));
+    assert.equal(echo.headers.authorization, undefined);
+  });
+
   it("never sends the token when a retry repeats a hop that left the API origin", async () => {
     const { rapidata } = await standInClient({ retry: { limit: 2 }, sleep: () => Promise.resolve() });
     const to = encodeURIComponent(`${otherOriginUrl}/__stand-in/echo?status=503`);
