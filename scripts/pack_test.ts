@@ -119,6 +119,29 @@ export default { async fetch(_request, env) { rapidata ??= fromEnv(env); return 
     if (stats.tokenRequests !== 1 || stats.apiCalls !== 1) throw new Error(`stand-in saw ${JSON.stringify(stats)}`);
     return stdout.trim();
   });
+  await check("the rapidata-fetch bin (npx) makes an authenticated call", async () => {
+    const env = envFor("bin");
+    const { stdout } = await exec("npx", ["--no-install", "rapidata-fetch", "get", "/orders", "--json"], {
+      cwd: project,
+      env: { ...process.env, ...env, NO_COLOR: "1" },
+    });
+    const stats = standIn.stats(env.RAPIDATA_CLIENT_ID);
+    if (stats.apiCalls !== 1 || JSON.parse(stdout).items.length !== 10) {
+      throw new Error(`stand-in saw ${JSON.stringify(stats)}`);
+    }
+    return "get /orders: 10 items";
+  });
+
+  await check("deno run -A npm:@rapidata/fetch/cli (through node_modules)", async () => {
+    const env = envFor("deno-cli");
+    const { stdout } = await exec(
+      join(root, "node_modules", ".bin", "deno"),
+      ["run", "-A", "npm:@rapidata/fetch/cli", "token", "--json"],
+      { cwd: project, env: { ...process.env, ...env, NO_COLOR: "1" } },
+    );
+    if (JSON.parse(stdout).apiAudience !== true) throw new Error(stdout);
+    return stdout.trim();
+  });
 } catch (error) {
   results.push(["pack and install", false, String((error as Error).message ?? error)]);
 } finally {

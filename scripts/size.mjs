@@ -32,6 +32,12 @@ if (gzip > LIMIT) {
   console.error(`size: over the ${LIMIT} B gzip budget`);
   process.exit(1);
 }
+// The Node/Deno entry (credentials file, login, CLI) never reaches a Worker bundle.
+const nodeOnly = inputs.filter(([file]) => file.includes("src/node/") || file.startsWith("node:"));
+if (nodeOnly.length > 0) {
+  console.error(`size: Node-only code in the Worker bundle: ${nodeOnly.map(([file]) => file).join(", ")}`);
+  process.exit(1);
+}
 // Store adapters (and their sealing code) must tree-shake away from a Worker that uses none.
 const stores = inputs.filter(([file]) => file.includes("src/stores/"));
 if (stores.length > 0) {

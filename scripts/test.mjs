@@ -91,7 +91,7 @@ for (const [project, name] of [["node", "node (vitest)"], ["workers", "workerd (
 }
 
 // Deno tooling and the package as npm and JSR would see it.
-check("deno tooling", bin("deno"), ["check", "mod.ts", "src/testing/mod.ts"]);
+check("deno tooling", bin("deno"), ["check", "mod.ts", "src/testing/mod.ts", "node.ts", "cli.ts"]);
 check("deno tooling", bin("deno"), ["lint"]);
 check("deno tooling", bin("deno"), ["fmt", "--check"]);
 check("deno tooling", bin("deno"), ["publish", "--dry-run", "--allow-dirty"]);

@@ -21,6 +21,8 @@
  * | `ERR_TIMEOUT` | {@link RapidataTimeoutError} | an HTTP attempt took longer than the `timeout` option |
  * | `ERR_NETWORK` | {@link RapidataError} | the connection failed (the platform's error is the `cause`) |
  * | `ERR_REDIRECT` | {@link RapidataError} | too many redirects, or a redirect without a usable `Location` |
+ * | `ERR_NO_CREDENTIALS` | {@link RapidataError} | `@rapidata/fetch/node`: no credentials in options, environment, token file or credentials file |
+ * | `ERR_LOGIN` | {@link RapidataError} | `@rapidata/fetch/node`: the browser login failed or timed out |
  */
 export type RapidataErrorCode =
   | "ERR_TOKEN_REJECTED"
@@ -30,7 +32,9 @@ export type RapidataErrorCode =
   | "ERR_API_BODY"
   | "ERR_TIMEOUT"
   | "ERR_NETWORK"
-  | "ERR_REDIRECT";
+  | "ERR_REDIRECT"
+  | "ERR_NO_CREDENTIALS"
+  | "ERR_LOGIN";
 
 /**
  * Replaces every occurrence of each secret in `text` with `[redacted]`.

@@ -34,6 +34,8 @@ export async function control(standIn: StandIn, request: Request, url: URL): Pro
     }
     case "stats":
       return json(200, standIn.stats(clientId || undefined));
+    case "bridge":
+      return json(200, standIn.bridgeStats());
   }
   try {
     switch (action) {

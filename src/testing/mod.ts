@@ -18,4 +18,5 @@
 
 export { createStandIn, type StandIn, type StandInClient, type StandInOptions, type StandInStats } from "./stand_in.ts";
 export type { Fault, FaultPlan } from "./faults.ts";
+export type { BridgeStats } from "./bridge.ts";
 export { decodeJwt } from "./jwt.ts";

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { type BridgeStats, createBridge } from "./bridge.ts";
 import { control } from "./control.ts";
 import { type FaultPlan, nextFault, playFault, StandInReset } from "./faults.ts";
 import { base64url, newSigningKey, signJwt, verifyJwt } from "./jwt.ts";
@@ -75,6 +76,8 @@ export interface StandIn {
   holdTokens(clientId: string): () => void;
   /** Scripts misbehaviour of the token endpoint and the API for `clientId` (appended to any queued). */
   injectFaults(clientId: string, plan: FaultPlan): void;
+  /** What the browser-login bridge saw (`rapidata-fetch login`). */
+  bridgeStats(): BridgeStats;
 }
 
 interface ClientState extends StandInClient {
@@ -156,7 +159,9 @@ function emptyStats(): StandInStats {
  * `POST /__stand-in/revoke?client_id=`, `POST /__stand-in/hold?client_id=`,
  * `POST /__stand-in/release?client_id=`, `POST /__stand-in/faults?client_id=` (a JSON `FaultPlan`), `ANY /__stand-in/echo?status=200` (what arrived, no auth
  * needed) and
- * `GET /__stand-in/redirect?to=URL&status=302`.
+ * `GET /__stand-in/redirect?to=URL&status=302`, `GET /__stand-in/bridge` (bridge stats). The browser-login
+ * bridge of `rapidata-fetch login` is there too: `POST|GET /identity/bridge-token`,
+ * `GET /connect/authorize/external` (opening it logs a user in at once) and `POST /Client`.
  *
  * @example
  * ```ts
@@ -378,9 +383,19 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     state.revokedBefore = state.issued;
   }
 
+  const bridge = createBridge({
+    addClient: () => addClient(),
+    sign: async (claims) => signJwt(await key(), { iss: issuer, ...claims }),
+    verify: async (token) => verifyJwt(await key(), token),
+    now,
+    json,
+  });
+
   function handle(request: Request): Promise<Response> | Response {
     const url = new URL(request.url);
     if (url.pathname.startsWith("/__stand-in/")) return control(standIn, request, url);
+    const bridged = bridge.handle(request, url);
+    if (bridged) return bridged;
     if (url.pathname === "/connect/token") {
       return request.method === "POST" ? token(request) : problem(405, "Method Not Allowed");
     }
@@ -403,6 +418,7 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     revokeTokens,
     holdTokens,
     injectFaults,
+    bridgeStats: () => ({ ...bridge.stats, displayNames: [...bridge.stats.displayNames] }),
   };
   return standIn;
 }

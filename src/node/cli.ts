@@ -1,0 +1,317 @@
+/**
+ * The `rapidata-fetch` command line: token check, authenticated calls, login and logout. Arguments are
+ * parsed with `node:util`'s `parseArgs`; runs on Node and Deno.
+ *
+ * @module
+ */
+
+import fs from "node:fs";
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { isRapidataError } from "../errors.ts";
+import { VERSION } from "../version.ts";
+import { createClient } from "./client.ts";
+import { authBase, credentialsFile, removeCredentials } from "./credentials.ts";
+import { login } from "./login.ts";
+
+/** Where the CLI writes and what it reads; tests and embedders pass their own. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Environment variables. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Whether stdout / stderr are terminals. */
+  stdoutTty: boolean;
+  stderrTty: boolean;
+  /** Reads standard input (for `--data @-`). */
+  stdin: () => string;
+}
+
+const COMMANDS = ["token", "get", "post", "put", "patch", "delete", "login", "logout", "help"];
+
+const HELP = `rapidata-fetch ${VERSION}: the Rapidata API from a terminal
+
+Usage:
+  rapidata-fetch token [--raw | --json]      show the access token's claims; exit 1 unless aud includes the API
+  rapidata-fetch get PATH [--query k=v ...]  authenticated call (also post, put, patch, delete)
+        [--data JSON | --data @file | --data @-] [--json]
+  rapidata-fetch login                       log in with the browser; stores API client credentials
+  rapidata-fetch logout                      remove this environment's stored credentials
+
+Options:
+  --environment DOMAIN   rapidata.ai (default), rabbitdata.ch, … (or RAPIDATA_ENVIRONMENT)
+  --scope SCOPES         token scope (default "openid email api")
+  --api-url URL          API base URL (or RAPIDATA_API_URL)
+  --auth-url URL         identity server base URL (or RAPIDATA_AUTH_URL)
+  --raw                  token: print the raw token (and nothing else)
+  --json                 print JSON as received (no pretty printing)
+  -h, --help             this help
+  -v, --version          the version
+
+Credentials: RAPIDATA_CLIENT_ID + RAPIDATA_CLIENT_SECRET, RAPIDATA_TOKEN_FILE, or the credentials file
+(~/.config/rapidata/credentials.json, shared with Rapidata's Python SDK) that \`login\` writes.
+
+Examples:
+  npx @rapidata/fetch login
+  npx @rapidata/fetch token
+  npx @rapidata/fetch get /orders --query page=1 --query pageSize=5
+  npx @rapidata/fetch post /dataset --data '{"name":"cats"}'
+  deno run -A npm:@rapidata/fetch/cli token --environment rabbitdata.ch
+`;
+
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/** The payload of a JWT, or undefined when the token is not one. */
+function claimsOf(token: string): Record<string, unknown> | undefined {
+  const part = token.split(".")[1];
+  if (token.split(".").length !== 3 || !part) return undefined;
+  try {
+    const claims = JSON.parse(new TextDecoder().decode(
+      Uint8Array.from(atob(part.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)),
+    ));
+    return claims !== null && typeof claims === "object" ? claims : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function relative(ms: number): string {
+  const minutes = Math.round(Math.abs(ms) / 60_000);
+  const text = minutes < 1 ? "less than a minute" : minutes < 120 ? `${minutes} min` : `${Math.round(minutes / 60)} h`;
+  return ms >= 0 ? `in ${text}` : `${text} ago`;
+}
+
+const list = (value: unknown): string[] =>
+  Array.isArray(value) ? value.map(String) : typeof value === "string" ? value.split(" ").filter(Boolean) : [];
+
+/**
+ * Runs `rapidata-fetch` with `argv` (without the program) and returns the exit code: 0 on success, 1 on
+ * a failed call or an audience check that fails, 2 on a usage error.
+ *
+ * @example
+ * ```ts
+ * import { main } from "@rapidata/fetch/cli";
+ *
+ * const code = await main(["get", "/orders", "--json"]);
+ * ```
+ */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const color = !io.env.NO_COLOR;
+  const paint = (tty: boolean, code: number, text: string) => color && tty ? `\x1b[${code}m${text}\x1b[0m` : text;
+  const err = (text: string) => io.stderr(`${text}\n`);
+  const usage = (text: string) => (err(`${paint(io.stderrTty, 31, "error:")} ${text}`), err("Try --help."), 2);
+
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        environment: { type: "string" },
+        scope: { type: "string" },
+        "api-url": { type: "string" },
+        "auth-url": { type: "string" },
+        query: { type: "string", short: "q", multiple: true },
+        data: { type: "string", short: "d" },
+        raw: { type: "boolean" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "v" },
+      },
+    });
+  } catch (error) {
+    return usage((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.version) return io.stdout(`${VERSION}\n`), 0;
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined || command === "help") {
+    return io.stdout(HELP), command ? 0 : values.help ? 0 : 2;
+  }
+  if (!COMMANDS.includes(command)) {
+    const nearest = COMMANDS.map((name) => [name, distance(command, name)] as const).sort((a, b) => a[1] - b[1])[0]!;
+    return usage(`unknown command "${command}"${nearest[1] <= 2 ? `. Did you mean "${nearest[0]}"?` : ""}`);
+  }
+
+  const where = {
+    environment: values.environment ?? (io.env.RAPIDATA_ENVIRONMENT || undefined),
+    authUrl: values["auth-url"] ?? (io.env.RAPIDATA_AUTH_URL || undefined),
+  };
+  try {
+    if (command === "login") return await loginCommand(io, where, paint);
+    if (command === "logout") {
+      const removed = removeCredentials(where);
+      io.stdout(`${removed ? "Removed the stored credentials" : "No stored credentials"} for ${authBase(where)}.\n`);
+      return 0;
+    }
+    const client = createClient({
+      ...where,
+      apiUrl: values["api-url"],
+      scope: values.scope,
+      env: io.env,
+    });
+    if (command === "token") {
+      if (rest.length > 0) return usage(`"token" takes no arguments (got "${rest[0]}")`);
+      const token = await client.accessToken();
+      return tokenCommand(io, token, where.environment, values, paint);
+    }
+    // get | post | put | patch | delete
+    if (rest.length !== 1) return usage(`"${command}" takes one PATH, such as /orders`);
+    const url = new URL(rest[0]!.startsWith("/") ? client.apiUrl + rest[0] : rest[0]!);
+    for (const pair of values.query ?? []) {
+      const at = pair.indexOf("=");
+      if (at < 1) return usage(`--query takes key=value (got "${pair}")`);
+      url.searchParams.append(pair.slice(0, at), pair.slice(at + 1));
+    }
+    let body: string | undefined;
+    if (values.data !== undefined) {
+      if (command === "get") return usage(`"get" takes no --data`);
+      const text = values.data === "@-"
+        ? io.stdin()
+        : values.data.startsWith("@")
+        ? fs.readFileSync(values.data.slice(1), "utf8")
+        : values.data;
+      try {
+        JSON.parse(text);
+      } catch {
+        return usage("--data is not valid JSON");
+      }
+      body = text;
+    }
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const response = await client.fetch(url, { method: command.toUpperCase(), headers, body });
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = text === "" ? undefined : JSON.parse(text);
+    } catch { /* not JSON: printed as it is */ }
+    if (!response.ok) {
+      const problem = (json ?? {}) as Record<string, unknown>;
+      const said = [problem.title, problem.detail].filter((v) => typeof v === "string" && v).join(": ");
+      err(`${paint(io.stderrTty, 31, `HTTP ${response.status}`)} ${response.statusText}${said ? ` — ${said}` : ""}`);
+      const errors = problem.errors && typeof problem.errors === "object" ? problem.errors : {};
+      for (const [field, messages] of Object.entries(errors)) err(`  ${field}: ${list(messages).join(" ")}`);
+      const trace = response.headers.get("x-trace-id") ?? (typeof problem.traceId === "string" ? problem.traceId : "");
+      if (trace) err(`trace id: ${trace}`);
+      if (values.json && text) io.stdout(`${text}\n`);
+      return 1;
+    }
+    if (text !== "") {
+      io.stdout(
+        json !== undefined && io.stdoutTty && !values.json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`,
+      );
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof TypeError && !isRapidataError(error)) return usage(error.message);
+    err(`${paint(io.stderrTty, 31, "error:")} ${(error as Error).message}`);
+    return 1;
+  }
+}
+
+type Paint = (tty: boolean, code: number, text: string) => string;
+
+function tokenCommand(
+  io: CliIo,
+  token: string,
+  environment: string | undefined,
+  values: { raw?: boolean; json?: boolean },
+  paint: Paint,
+): number {
+  const expected = `https://api.${environment?.toLowerCase() || "rapidata.ai"}`;
+  const claims = claimsOf(token);
+  const audiences = list(claims?.aud);
+  const ok = audiences.includes(expected);
+  if (values.raw) {
+    io.stdout(`${token}\n`);
+    return ok ? 0 : 1;
+  }
+  if (!claims) {
+    io.stderr(`The access token is not a JWT, so its audience cannot be read; ${expected} cannot be confirmed.\n`);
+    return 1;
+  }
+  const exp = typeof claims.exp === "number" ? claims.exp * 1000 : undefined;
+  const scopes = list(claims.scope ?? claims.scp);
+  if (values.json) {
+    io.stdout(
+      `${
+        JSON.stringify({
+          audience: audiences,
+          scopes,
+          expiresAt: exp && new Date(exp).toISOString(),
+          clientId: claims.client_id,
+          apiAudience: ok,
+        })
+      }\n`,
+    );
+  } else {
+    const rows: [string, string][] = [
+      ["Client id", String(claims.client_id ?? claims.sub ?? "?")],
+      ["Audience", audiences.join(", ") || "(none)"],
+      ["Scopes", scopes.join(" ") || "(none)"],
+      [
+        "Expires",
+        exp === undefined ? "(no exp claim)" : `${new Date(exp).toISOString()} (${relative(exp - Date.now())})`,
+      ],
+    ];
+    for (const [name, value] of rows) io.stdout(`${`${name}:`.padEnd(11)}${value}\n`);
+  }
+  if (ok) {
+    io.stderr(`${paint(io.stderrTty, 32, "✓")} The audience includes ${expected}.\n`);
+  } else {
+    io.stderr(
+      `${paint(io.stderrTty, 31, "✗")} The audience does not include ${expected}. Request the "api" scope ` +
+        `(the default; check --scope) so that the API accepts this token.\n`,
+    );
+  }
+  return ok ? 0 : 1;
+}
+
+async function loginCommand(
+  io: CliIo,
+  where: { environment?: string; authUrl?: string },
+  paint: Paint,
+): Promise<number> {
+  const frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+  let polls = 0;
+  const stored = await login({
+    ...where,
+    onUrl: (url) => io.stderr(`Open this URL to log in (your browser should open it):\n  ${url}\n`),
+    onPoll: () => {
+      if (io.stderrTty) io.stderr(`\r${frames[polls % frames.length]} Waiting for the login in the browser…`);
+      else if (polls === 0) io.stderr("Waiting for the login in the browser…\n");
+      polls++;
+    },
+  });
+  if (io.stderrTty) io.stderr("\r\x1b[K");
+  io.stdout(
+    `${paint(io.stdoutTty, 32, "Logged in.")} API client ${stored.clientId} (${stored.displayName}) saved to ${
+      stored.file === credentialsFile() ? "~/.config/rapidata/credentials.json" : stored.file
+    }\n`,
+  );
+  return 0;
+}
+
+/** The real process's streams and environment. */
+export function processIo(): CliIo {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    stdoutTty: !!process.stdout.isTTY,
+    stderrTty: !!process.stderr.isTTY,
+    stdin: () => fs.readFileSync(0, "utf8"),
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * `createClient` for scripts and terminals (Node, Deno): credentials resolved as Rapidata's Python SDK
+ * does, plus a token file that is re-read when its token expires.
+ *
+ * @module
+ */
+
+import fs from "node:fs";
+import process from "node:process";
+import { type ClientOptions, createClient as createCoreClient, type RapidataClient } from "../client.ts";
+import { RapidataError } from "../errors.ts";
+import { loadCredentials } from "./credentials.ts";
+
+/** Options of the Node/Deno {@link createClient}: the core options, all optional. */
+export interface NodeClientOptions extends ClientOptions {
+  /** The credentials file. @default `~/.config/rapidata/credentials.json` */
+  credentialsFile?: string;
+  /** Environment variables to read. @default `process.env` */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+const variable = (env: NodeClientOptions["env"], name: string) => env?.[name] || undefined;
+
+/** A token file's token: `{access_token, token_type, expires_at}` (epoch seconds or an ISO date). */
+function readTokenFile(file: string): { token: string; expiresAt: number } {
+  let data: Record<string, unknown>;
+  try {
+    data = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (cause) {
+    throw new RapidataError("ERR_NO_CREDENTIALS", `RAPIDATA_TOKEN_FILE ${file} is missing or not JSON`, { cause });
+  }
+  const token = data?.access_token;
+  const type = data?.token_type;
+  if (typeof token !== "string" || token === "") {
+    throw new RapidataError("ERR_NO_CREDENTIALS", `RAPIDATA_TOKEN_FILE ${file} has no "access_token"`);
+  }
+  if (type !== undefined && (typeof type !== "string" || type.toLowerCase() !== "bearer")) {
+    throw new RapidataError("ERR_NO_CREDENTIALS", `RAPIDATA_TOKEN_FILE ${file}: "token_type" must be Bearer`);
+  }
+  const raw = data.expires_at;
+  const expiresAt = typeof raw === "number" ? raw : typeof raw === "string" ? Date.parse(raw) / 1000 : Infinity;
+  if (Number.isNaN(expiresAt)) {
+    throw new RapidataError("ERR_NO_CREDENTIALS", `RAPIDATA_TOKEN_FILE ${file}: "expires_at" is not a time`);
+  }
+  return { token, expiresAt };
+}
+
+/** A client on the token of `file`, re-read once that token has expired. */
+function tokenFileClient(file: string, options: ClientOptions): RapidataClient {
+  let current: { client: RapidataClient; expiresAt: number } | undefined;
+  const client = () => {
+    if (!current || Date.now() >= current.expiresAt * 1000) {
+      const { token, expiresAt } = readTokenFile(file);
+      current = { client: createCoreClient({ ...options, token, expiresAt }), expiresAt };
+    }
+    return current.client;
+  };
+  // A failure to read the file rejects the call (it never throws synchronously).
+  const use = <T>(call: (client: RapidataClient) => Promise<T>): Promise<T> => {
+    try {
+      return call(client());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+  const { apiUrl, tokenEndpoint } = createCoreClient({ ...options, token: "-" });
+  const wrapper: RapidataClient = {
+    fetch: (input, init) => use((c) => c.fetch(input, init)),
+    get: (path, request) => use((c) => c.get(path, request)),
+    post: (path, body, request) => use((c) => c.post(path, body, request)),
+    put: (path, body, request) => use((c) => c.put(path, body, request)),
+    patch: (path, body, request) => use((c) => c.patch(path, body, request)),
+    delete: (path, request) => use((c) => c.delete(path, request)),
+    accessToken: (request) => use((c) => c.accessToken(request)),
+    apiUrl,
+    tokenEndpoint,
+  };
+  const description = { apiUrl, tokenFile: file };
+  const inspect = () => `RapidataClient ${JSON.stringify(description)}`;
+  return Object.freeze(Object.defineProperties(wrapper, {
+    toJSON: { value: () => ({ ...description }) },
+    [Symbol.for("nodejs.util.inspect.custom")]: { value: inspect },
+    [Symbol.for("Deno.customInspect")]: { value: inspect },
+  }));
+}
+
+/**
+ * Creates a Rapidata client for a script or a terminal, with credentials resolved in the Python SDK's
+ * order:
+ *
+ * 1. `clientId` + `clientSecret` (or `token`) in `options`;
+ * 2. `RAPIDATA_CLIENT_ID` + `RAPIDATA_CLIENT_SECRET`;
+ * 3. `RAPIDATA_TOKEN_FILE`: a JSON file `{access_token, token_type, expires_at}`, re-read when its token
+ *    has expired;
+ * 4. the credentials file (`~/.config/rapidata/credentials.json`, shared with the Python SDK), entry of
+ *    this environment's auth URL with the newest `last_used`;
+ * 5. otherwise a `RapidataError` `ERR_NO_CREDENTIALS` that suggests `rapidata-fetch login`.
+ *
+ * `environment`, `apiUrl` and `authUrl` default to `RAPIDATA_ENVIRONMENT`, `RAPIDATA_API_URL` and
+ * `RAPIDATA_AUTH_URL`.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from "@rapidata/fetch/node";
+ *
+ * const rapidata = createClient(); // after `npx @rapidata/fetch login`
+ * console.log(await rapidata.get("/orders", { query: { page: 1 } }));
+ * ```
+ */
+export function createClient(options: NodeClientOptions = {}): RapidataClient {
+  if (options === null || typeof options !== "object") throw new TypeError("createClient: options must be an object");
+  const { credentialsFile, env = process.env, ...core } = options;
+  core.environment ??= variable(env, "RAPIDATA_ENVIRONMENT");
+  core.apiUrl ??= variable(env, "RAPIDATA_API_URL");
+  core.authUrl ??= variable(env, "RAPIDATA_AUTH_URL");
+  if (core.token !== undefined || core.clientId !== undefined || core.clientSecret !== undefined) {
+    return createCoreClient(core);
+  }
+  const clientId = variable(env, "RAPIDATA_CLIENT_ID");
+  const clientSecret = variable(env, "RAPIDATA_CLIENT_SECRET");
+  if (clientId !== undefined || clientSecret !== undefined) {
+    if (clientId === undefined) {
+      throw new TypeError("createClient: RAPIDATA_CLIENT_SECRET is set but not RAPIDATA_CLIENT_ID");
+    }
+    if (clientSecret === undefined) {
+      throw new TypeError("createClient: RAPIDATA_CLIENT_ID is set but not RAPIDATA_CLIENT_SECRET");
+    }
+    return createCoreClient({ ...core, clientId, clientSecret });
+  }
+  const tokenFile = variable(env, "RAPIDATA_TOKEN_FILE");
+  if (tokenFile !== undefined) return tokenFileClient(tokenFile, core);
+  const stored = loadCredentials({ environment: core.environment, authUrl: core.authUrl, file: credentialsFile });
+  if (stored) return createCoreClient({ ...core, clientId: stored.clientId, clientSecret: stored.clientSecret });
+  const where = core.authUrl ?? `the ${core.environment ?? "rapidata.ai"} environment`;
+  throw new RapidataError(
+    "ERR_NO_CREDENTIALS",
+    `No Rapidata credentials for ${where}: run \`npx @rapidata/fetch login\`, set RAPIDATA_CLIENT_ID and ` +
+      `RAPIDATA_CLIENT_SECRET, or pass clientId and clientSecret`,
+  );
+}

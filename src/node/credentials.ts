@@ -1,0 +1,229 @@
+/**
+ * The Python SDK's credentials file, `~/.config/rapidata/credentials.json`: a JSON object keyed by the
+ * auth base URL (`https://auth.rapidata.ai`), each key a list of
+ * `{display_name, client_id, client_secret, endpoint, created_at, last_used}`. Node and Deno only.
+ *
+ * Reading picks the entry with the newest `last_used` and marks it used. Writing is atomic (a 0600 temp
+ * file in the same 0700 directory, then a rename), never goes through a symbolic link, and keeps every
+ * entry and field it does not understand, so the Python SDK and this package can share the file.
+ *
+ * @module
+ */
+
+import fs from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import process from "node:process";
+
+/** Credentials of one Rapidata API client, as stored by `rapidata-fetch login` or the Python SDK. */
+export interface StoredCredentials {
+  readonly clientId: string;
+  /** Not enumerable: never in `JSON.stringify` or `console.log` output. */
+  readonly clientSecret: string;
+  readonly displayName: string | undefined;
+  /** The auth base URL the entry belongs to, such as `https://auth.rapidata.ai`. */
+  readonly endpoint: string;
+  /** The credentials file it came from. */
+  readonly file: string;
+}
+
+/** Where the credentials live and for which environment. */
+export interface CredentialsOptions {
+  /** Rapidata environment (a domain). @default "rapidata.ai" */
+  environment?: string;
+  /** Auth base URL, overriding `environment` (the file's key). @default `https://auth.${environment}` */
+  authUrl?: string | URL;
+  /** The credentials file. @default `~/.config/rapidata/credentials.json` */
+  file?: string;
+}
+
+type Entry = Record<string, unknown>;
+type FileContent = Record<string, unknown>;
+
+/** The default credentials file of the current user (the Python SDK's). */
+export function credentialsFile(): string {
+  return join(homedir(), ".config", "rapidata", "credentials.json");
+}
+
+/** The key of an environment in the file: its auth base URL without a trailing slash. */
+export function authBase(options: Pick<CredentialsOptions, "environment" | "authUrl"> = {}): string {
+  if (options.authUrl !== undefined) return new URL(options.authUrl).href.replace(/\/+$/, "");
+  return `https://auth.${options.environment?.toLowerCase() || "rapidata.ai"}`;
+}
+
+function read(file: string): FileContent {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as { code?: string }).code === "ENOENT") return {};
+    throw error;
+  }
+  let data: unknown;
+  try {
+    data = text.trim() === "" ? {} : JSON.parse(text);
+  } catch {
+    throw new Error(`${file} is not valid JSON: fix or remove it (it is never overwritten while unreadable)`);
+  }
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    throw new Error(`${file} is not a JSON object keyed by auth URL: fix or remove it`);
+  }
+  return data as FileContent;
+}
+
+/**
+ * Writes `data` to `file` atomically: a new 0600 temp file next to it (created exclusively, never
+ * through a symbolic link), flushed, then renamed over the file. A crash leaves the old file whole.
+ */
+function write(file: string, data: FileContent): void {
+  const dir = dirname(file);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    fs.chmodSync(dir, 0o700);
+  } catch { /* not ours to change (or no POSIX modes): the file itself is still 0600 */ }
+  let existing: fs.Stats | undefined;
+  try {
+    existing = fs.lstatSync(file);
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ENOENT") throw error;
+  }
+  if (existing?.isSymbolicLink()) {
+    throw new Error(`${file} is a symbolic link: refusing to write credentials through it`);
+  }
+  const random = Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, "0"));
+  const temp = `${file}.tmp.${process.pid}.${random.join("")}`;
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW = 0 } = fs.constants;
+  const fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+  try {
+    try {
+      fs.writeFileSync(fd, `${JSON.stringify(data, null, 2)}\n`);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.chmodSync(temp, 0o600); // in case a umask or the file system changed it
+    fs.renameSync(temp, file);
+  } catch (error) {
+    try {
+      fs.unlinkSync(temp);
+    } catch { /* already gone */ }
+    throw error;
+  }
+}
+
+function entriesOf(data: FileContent, endpoint: string): Entry[] {
+  const list = data[endpoint];
+  return Array.isArray(list) ? list.filter((e): e is Entry => e !== null && typeof e === "object") : [];
+}
+
+const usable = (entry: Entry) =>
+  typeof entry.client_id === "string" && entry.client_id !== "" &&
+  typeof entry.client_secret === "string" && entry.client_secret !== "";
+
+function time(value: unknown): number {
+  const ms = typeof value === "string" ? Date.parse(value) : NaN;
+  return Number.isNaN(ms) ? -Infinity : ms;
+}
+
+/** Our view of an entry; the secret is hidden from serialisation and inspection. */
+function view(entry: Entry, endpoint: string, file: string): StoredCredentials {
+  const credentials = {
+    clientId: entry.client_id as string,
+    displayName: typeof entry.display_name === "string" ? entry.display_name : undefined,
+    endpoint,
+    file,
+  };
+  const inspect = () => `StoredCredentials ${JSON.stringify(credentials)}`;
+  return Object.freeze(Object.defineProperties(credentials, {
+    clientSecret: { value: entry.client_secret },
+    [Symbol.for("nodejs.util.inspect.custom")]: { value: inspect },
+    [Symbol.for("Deno.customInspect")]: { value: inspect },
+  })) as StoredCredentials;
+}
+
+/**
+ * The stored credentials for an environment: the entry with the newest `last_used`, which is then
+ * marked as used now (as the Python SDK does; a file that cannot be written is only read).
+ * `undefined` when the file or the environment has none.
+ *
+ * @throws {Error} if the file exists but is not JSON.
+ * @example
+ * ```ts
+ * import { loadCredentials } from "@rapidata/fetch/node";
+ *
+ * const stored = loadCredentials({ environment: "rapidata.ai" });
+ * console.log(stored?.clientId ?? "not logged in");
+ * ```
+ */
+export function loadCredentials(options: CredentialsOptions = {}): StoredCredentials | undefined {
+  const file = options.file ?? credentialsFile();
+  const endpoint = authBase(options);
+  const data = read(file);
+  let newest: Entry | undefined;
+  for (const entry of entriesOf(data, endpoint)) {
+    if (usable(entry) && (!newest || time(entry.last_used) > time(newest.last_used))) newest = entry;
+  }
+  if (!newest) return undefined;
+  newest.last_used = new Date().toISOString();
+  try {
+    write(file, data);
+  } catch { /* read-only home, or a symbolic link: using the credentials matters more */ }
+  return view(newest, endpoint, file);
+}
+
+/**
+ * Adds credentials for an environment to the file (the Python SDK's format), keeping everything else.
+ *
+ * @example
+ * ```ts
+ * import { saveCredentials } from "@rapidata/fetch/node";
+ *
+ * saveCredentials({ clientId: "my-id", clientSecret: "my-secret", displayName: "CI runner" });
+ * ```
+ */
+export function saveCredentials(
+  credentials: { clientId: string; clientSecret: string; displayName?: string },
+  options: CredentialsOptions = {},
+): StoredCredentials {
+  for (const field of ["clientId", "clientSecret"] as const) {
+    if (typeof credentials?.[field] !== "string" || credentials[field] === "") {
+      throw new TypeError(`saveCredentials: "${field}" must be a non-empty string`);
+    }
+  }
+  const file = options.file ?? credentialsFile();
+  const endpoint = authBase(options);
+  const data = read(file);
+  const now = new Date().toISOString();
+  const entry: Entry = {
+    display_name: credentials.displayName ?? "TypeScript client",
+    client_id: credentials.clientId,
+    client_secret: credentials.clientSecret,
+    endpoint,
+    created_at: now,
+    last_used: now,
+  };
+  data[endpoint] = [...(Array.isArray(data[endpoint]) ? data[endpoint] as unknown[] : []), entry];
+  write(file, data);
+  return view(entry, endpoint, file);
+}
+
+/**
+ * Removes every stored credential of one environment (`rapidata-fetch logout`); other environments
+ * stay. Returns whether there was anything to remove.
+ *
+ * @example
+ * ```ts
+ * import { removeCredentials } from "@rapidata/fetch/node";
+ *
+ * removeCredentials({ environment: "rabbitdata.ch" });
+ * ```
+ */
+export function removeCredentials(options: CredentialsOptions = {}): boolean {
+  const file = options.file ?? credentialsFile();
+  const endpoint = authBase(options);
+  const data = read(file);
+  if (!(endpoint in data)) return false;
+  delete data[endpoint];
+  write(file, data);
+  return true;
+}

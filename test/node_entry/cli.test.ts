@@ -1,0 +1,153 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { newCredentials } from "../support/control.ts";
+import { describe, it, runtime, standInUrl } from "../support/harness.ts";
+import { tempConfig } from "./support.ts";
+
+const cli = fileURLToPath(new URL("../../cli.ts", import.meta.url));
+const browser = fileURLToPath(new URL("fixtures/fake_browser.mjs", import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `rapidata-fetch` as a child process of this runtime (Node through tsx, or Deno). */
+function rapidataFetch(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const runner = runtime === "deno" ? ["run", "-A", cli] : ["--import", "tsx", cli];
+  return new Promise((resolve) => {
+    execFile(process.execPath, [...runner, ...args], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        NO_COLOR: "1",
+        RAPIDATA_API_URL: standInUrl,
+        RAPIDATA_AUTH_URL: standInUrl,
+        ...env,
+      },
+      cwd: dirname(cli),
+      timeout: 60_000,
+    }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function credentialsEnv(): Promise<Record<string, string>> {
+  const { clientId, clientSecret } = await newCredentials();
+  return {
+    RAPIDATA_CLIENT_ID: clientId,
+    RAPIDATA_CLIENT_SECRET: clientSecret,
+    HOME: dirname(dirname(tempConfig().dir)),
+  };
+}
+
+describe(`rapidata-fetch CLI (child processes on ${runtime})`, () => {
+  it("token: prints the claims, confirms the api audience, exit 0; the token only with --raw", async () => {
+    const env = await credentialsEnv();
+    const shown = await rapidataFetch(["token"], env);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^Audience: +https:\/\/api\.rapidata\.ai$/m);
+    assert.match(shown.stdout, /^Scopes: +openid email api$/m);
+    assert.match(shown.stdout, new RegExp(`^Client id: +${env.RAPIDATA_CLIENT_ID}$`, "m"));
+    assert.match(shown.stdout, /^Expires: +\d{4}-\d\d-\d\dT.*\(in \d+ min\)$/m);
+    assert.match(shown.stderr, /The audience includes https:\/\/api\.rapidata\.ai/);
+    const raw = await rapidataFetch(["token", "--raw"], env);
+    assert.equal(raw.code, 0);
+    const token = raw.stdout.trim();
+    assert.equal(token.split(".").length, 3);
+    assert.ok(!shown.stdout.includes(token) && !shown.stderr.includes(token));
+  });
+
+  it("token without the api scope: says so plainly and exits non-zero", async () => {
+    const env = await credentialsEnv();
+    const result = await rapidataFetch(["token", "--scope", "openid email"], env);
+    assert.equal(result.code, 1);
+    assert.doesNotMatch(result.stdout, /api\.rapidata\.ai/);
+    assert.match(result.stderr, /does not include https:\/\/api\.rapidata\.ai/);
+  });
+
+  it("get with --query, and --json prints the body as received", async () => {
+    const env = await credentialsEnv();
+    const result = await rapidataFetch(["get", "/orders", "--query", "page=2", "-q", "pageSize=3", "--json"], env);
+    assert.equal(result.code, 0, result.stderr);
+    const body = JSON.parse(result.stdout);
+    assert.deepEqual([body.page, body.pageSize, body.items.length], [2, 3, 3]);
+  });
+
+  it("post --data (inline and @file); a ProblemDetails error shows status, title, detail, trace id", async () => {
+    const env = await credentialsEnv();
+    const created = await rapidataFetch(["post", "/dataset", "--data", '{"name":"cats"}'], env);
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal(JSON.parse(created.stdout).name, "cats");
+    const { dir } = tempConfig();
+    fs.mkdirSync(dir, { recursive: true });
+    const file = join(dir, "body.json");
+    fs.writeFileSync(file, "{}");
+    const invalid = await rapidataFetch(["post", "/dataset", "--data", `@${file}`], env);
+    assert.equal(invalid.code, 1);
+    assert.match(invalid.stderr, /HTTP 400 .*One or more validation errors occurred/);
+    assert.match(invalid.stderr, /Name: The Name field is required\./);
+    const missing = await rapidataFetch(["get", "/order/nope"], env);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /HTTP 404 Not Found — Not Found: Order nope does not exist/);
+    assert.match(missing.stderr, /trace id: [0-9a-f]{32}/);
+  });
+
+  it("usage errors exit 2: a typo suggests the nearest command; bad --data and --query are named", async () => {
+    const typo = await rapidataFetch(["tokn"]);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /unknown command "tokn"\. Did you mean "token"\?/);
+    const env = await credentialsEnv();
+    assert.match(
+      (await rapidataFetch(["post", "/dataset", "--data", "{oops"], env)).stderr,
+      /--data is not valid JSON/,
+    );
+    assert.match((await rapidataFetch(["get", "/orders", "--query", "page"], env)).stderr, /--query takes key=value/);
+    const unknownFlag = await rapidataFetch(["get", "/orders", "--bogus"], env);
+    assert.equal(unknownFlag.code, 2);
+    assert.match(unknownFlag.stderr, /--bogus/);
+  });
+
+  it("--help shows examples, --version the version; no colour codes with NO_COLOR or off a TTY", async () => {
+    const help = await rapidataFetch(["--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Examples:\n {2}npx @rapidata\/fetch login/);
+    const version = await rapidataFetch(["--version"]);
+    assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+    const failing = await rapidataFetch(["tokn"], { NO_COLOR: "" });
+    assert.ok(!failing.stderr.includes("\x1b["), "stderr is not a TTY: no colours");
+  });
+
+  it("without credentials: a clear error that suggests login", async () => {
+    const result = await rapidataFetch(["token"], { HOME: dirname(dirname(tempConfig().dir)) });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /No Rapidata credentials .*npx @rapidata\/fetch login/);
+  });
+
+  it("login through the browser bridge, then token and get from the stored credentials, then logout", async () => {
+    const { dir, file } = tempConfig();
+    const home = dirname(dirname(dir));
+    const env = { HOME: home, BROWSER: browser };
+    const loggedIn = await rapidataFetch(["login"], env);
+    assert.equal(loggedIn.code, 0, loggedIn.stderr);
+    assert.match(
+      loggedIn.stderr,
+      /Open this URL to log in.*\n {2}http:\/\/127\.0\.0\.1:\d+\/connect\/authorize\/external\?/,
+    );
+    assert.match(loggedIn.stderr, /Waiting for the login in the browser/);
+    assert.match(loggedIn.stdout, /Logged in\. API client \S+ \(.* - TypeScript client\) saved to/);
+    const stored = JSON.parse(fs.readFileSync(file, "utf8"))[standInUrl];
+    assert.equal(stored.length, 1);
+    assert.equal((await rapidataFetch(["token"], env)).code, 0);
+    assert.equal((await rapidataFetch(["get", "/orders"], env)).code, 0);
+    const out = await rapidataFetch(["logout"], env);
+    assert.match(out.stdout, /Removed the stored credentials/);
+    assert.deepEqual(JSON.parse(fs.readFileSync(file, "utf8")), {});
+    assert.equal((await rapidataFetch(["token"], env)).code, 1);
+  });
+});

@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { join } from "node:path";
+import { createClient as createCoreClient, isRapidataError } from "../../mod.ts";
+import { createClient, loadCredentials, login, saveCredentials } from "../../node.ts";
+import { type Echo, newCredentials, stats } from "../support/control.ts";
+import { describe, it, standInUrl } from "../support/harness.ts";
+import { tempConfig } from "./support.ts";
+
+const urls = { RAPIDATA_API_URL: standInUrl, RAPIDATA_AUTH_URL: standInUrl };
+const bearerOf = async (client: { fetch: (path: string) => Promise<Response> }) =>
+  ((await (await client.fetch("/__stand-in/echo")).json()) as Echo).headers.authorization;
+
+describe("@rapidata/fetch/node createClient: credentials in the Python SDK's order", () => {
+  it("options, then RAPIDATA_CLIENT_ID/SECRET, then the token file, then the credentials file", async () => {
+    const [explicit, fromEnv, fromFile] = await Promise.all([newCredentials(), newCredentials(), newCredentials()]);
+    const { file } = tempConfig();
+    saveCredentials(fromFile, { file, authUrl: standInUrl });
+    const tokenFile = join(file, "..", "token.json");
+    const fileToken = await createCoreClient({ ...fromFile, apiUrl: standInUrl, authUrl: standInUrl }).accessToken();
+    fs.writeFileSync(tokenFile, JSON.stringify({ access_token: fileToken, token_type: "Bearer", expires_at: 4e9 }));
+    const env = {
+      ...urls,
+      RAPIDATA_CLIENT_ID: fromEnv.clientId,
+      RAPIDATA_CLIENT_SECRET: fromEnv.clientSecret,
+      RAPIDATA_TOKEN_FILE: tokenFile,
+    };
+
+    const { clientId, clientSecret } = explicit;
+    await createClient({ clientId, clientSecret, env, credentialsFile: file }).get("/orders");
+    assert.equal((await stats(explicit.clientId)).apiCalls, 1);
+    await createClient({ env, credentialsFile: file }).get("/orders");
+    assert.equal((await stats(fromEnv.clientId)).apiCalls, 1);
+    const viaTokenFile = createClient({ env: { ...env, RAPIDATA_CLIENT_ID: "", RAPIDATA_CLIENT_SECRET: "" } });
+    assert.equal(await bearerOf(viaTokenFile), `Bearer ${fileToken}`);
+    const before = (await stats(fromFile.clientId)).apiCalls;
+    const viaFile = createClient({ env: urls, credentialsFile: file });
+    await viaFile.get("/orders");
+    assert.equal((await stats(fromFile.clientId)).apiCalls, before + 1);
+
+    const none = (() => {
+      try {
+        createClient({ env: urls, credentialsFile: join(file, "..", "missing.json") });
+      } catch (error) {
+        return error;
+      }
+    })();
+    assert.ok(isRapidataError(none));
+    assert.equal(none.code, "ERR_NO_CREDENTIALS");
+    assert.match(none.message, /rapidata\/fetch login/);
+    assert.throws(() => createClient({ env: { RAPIDATA_CLIENT_ID: "only-id" } }), /RAPIDATA_CLIENT_SECRET/);
+  });
+
+  it("re-reads RAPIDATA_TOKEN_FILE once its token has expired, not before", async () => {
+    const creds = await newCredentials();
+    const core = createCoreClient({ ...creds, apiUrl: standInUrl, authUrl: standInUrl });
+    const first = await core.accessToken();
+    const second = await createCoreClient({ ...creds, apiUrl: standInUrl, authUrl: standInUrl, scope: "api" })
+      .accessToken();
+    assert.notEqual(first, second);
+    const { dir } = tempConfig();
+    fs.mkdirSync(dir, { recursive: true });
+    const tokenFile = join(dir, "token.json");
+    const expiresAt = Date.now() / 1000 + 1;
+    fs.writeFileSync(tokenFile, JSON.stringify({ access_token: first, token_type: "Bearer", expires_at: expiresAt }));
+    const client = createClient({ env: { ...urls, RAPIDATA_TOKEN_FILE: tokenFile } });
+    assert.equal(await bearerOf(client), `Bearer ${first}`);
+    const later = new Date(Date.now() + 3_600_000).toISOString(); // ISO dates work too
+    fs.writeFileSync(tokenFile, JSON.stringify({ access_token: second, token_type: "Bearer", expires_at: later }));
+    assert.equal(await bearerOf(client), `Bearer ${first}`); // still valid: not re-read
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt * 1000 - Date.now()) + 50));
+    assert.equal(await bearerOf(client), `Bearer ${second}`);
+    assert.ok(!JSON.stringify(client).includes(second));
+  });
+
+  it("a broken token file is ERR_NO_CREDENTIALS naming the file, without its content", async () => {
+    const { dir } = tempConfig();
+    fs.mkdirSync(dir, { recursive: true });
+    const tokenFile = join(dir, "token.json");
+    fs.writeFileSync(tokenFile, JSON.stringify({ token_type: "Bearer", secretish: "do-not-print" }));
+    const client = createClient({ env: { ...urls, RAPIDATA_TOKEN_FILE: tokenFile } });
+    await assert.rejects(client.get("/orders"), (error: Error) => {
+      assert.ok(isRapidataError(error) && error.code === "ERR_NO_CREDENTIALS");
+      assert.match(error.message, /token\.json has no "access_token"/);
+      assert.ok(!error.message.includes("do-not-print"));
+      return true;
+    });
+  });
+});
+
+describe("login (browser bridge flow against the stand-in)", () => {
+  it("gets a user token through the bridge, creates a client and stores it; the client works", async () => {
+    const { file } = tempConfig(true);
+    const opened: string[] = [];
+    const printed: string[] = [];
+    const stored = await login({
+      authUrl: standInUrl,
+      file,
+      pollInterval: 20,
+      onUrl: (url) => printed.push(url),
+      // The "browser": opens the URL after a few polls have seen 202.
+      open: (url) => {
+        opened.push(url);
+        setTimeout(() => void fetch(url).then((r) => r.body?.cancel()), 100);
+        return true;
+      },
+    });
+    assert.deepEqual(printed, opened);
+    const url = new URL(opened[0]!);
+    assert.equal(`${url.origin}${url.pathname}`, `${standInUrl}/connect/authorize/external`);
+    assert.match(opened[0]!, /[?&]scope=openid%20profile%20email%20api&/); // encoded, spaces as %20
+    assert.equal(url.searchParams.get("clientId"), "rapidata-cli");
+    const bridge = await (await fetch(`${standInUrl}/__stand-in/bridge`)).json() as {
+      lastScope: string;
+      displayNames: string[];
+      polls: number;
+    };
+    assert.equal(bridge.lastScope, "openid profile email api");
+    assert.ok(bridge.displayNames.includes(stored.displayName!));
+    assert.match(stored.displayName!, / - TypeScript client$/);
+
+    // Stored next to the Python SDK's entries, under the auth URL in use; the new client works.
+    const data = JSON.parse(fs.readFileSync(file, "utf8"));
+    assert.ok(data["https://auth.rapidata.ai"]?.length === 2 && data["https://auth.rabbitdata.ch"]);
+    assert.equal(data[standInUrl][0].client_id, stored.clientId);
+    assert.equal(loadCredentials({ file, authUrl: standInUrl })?.clientId, stored.clientId);
+    const client = createClient({ env: urls, credentialsFile: file });
+    assert.equal((await client.get<{ page: number }>("/orders")).page, 1);
+  });
+
+  it("gives up with ERR_LOGIN when nobody logs in within the timeout", async () => {
+    const { file } = tempConfig();
+    await assert.rejects(
+      login({ authUrl: standInUrl, file, pollInterval: 10, timeout: 100, open: () => false }),
+      (error: Error) => isRapidataError(error) && error.code === "ERR_LOGIN" && /in time/.test(error.message),
+    );
+    assert.equal(fs.existsSync(file), false);
+  });
+});

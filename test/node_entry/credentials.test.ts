@@ -1,0 +1,141 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { loadCredentials, removeCredentials, saveCredentials } from "../../node.ts";
+import { describe, inspect, it, runtime } from "../support/harness.ts";
+import { tempConfig } from "./support.ts";
+
+const pythonCheck = fileURLToPath(new URL("fixtures/validate_like_python_sdk.py", import.meta.url));
+
+function run(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(command, args, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const json = (file: string) => JSON.parse(fs.readFileSync(file, "utf8"));
+
+describe("credentials file (Python SDK format)", () => {
+  it("reads a file the Python SDK wrote: newest last_used wins, is marked used, the rest is kept", () => {
+    const { file } = tempConfig(true);
+    const before = json(file);
+    const stored = loadCredentials({ file });
+    assert.equal(stored?.clientId, "py-new");
+    assert.equal(stored?.clientSecret, "py-new-secret-value");
+    assert.equal(stored?.endpoint, "https://auth.rapidata.ai");
+    const after = json(file);
+    assert.deepEqual(after["https://auth.rabbitdata.ch"], before["https://auth.rabbitdata.ch"]);
+    assert.deepEqual(after["https://auth.rapidata.ai"][0], before["https://auth.rapidata.ai"][0]);
+    const used = after["https://auth.rapidata.ai"][1];
+    assert.ok(Date.parse(used.last_used) > Date.parse(before["https://auth.rapidata.ai"][1].last_used));
+    assert.deepEqual({ ...used, last_used: "" }, { ...before["https://auth.rapidata.ai"][1], last_used: "" });
+    // Other environments by name or by auth URL.
+    assert.equal(loadCredentials({ file, environment: "rabbitdata.ch" })?.clientId, "py-test");
+    assert.equal(loadCredentials({ file, authUrl: "https://auth.rabbitdata.ch/" })?.clientId, "py-test");
+    assert.equal(loadCredentials({ file, environment: "rapidata.dev" }), undefined);
+  });
+
+  it("writes entries the Python SDK reads (checked by python3 as its model does)", async () => {
+    const { file } = tempConfig(true);
+    saveCredentials({ clientId: "ts-1", clientSecret: "ts-secret-1", displayName: "host - TypeScript client" }, {
+      file,
+    });
+    const written = json(file)["https://auth.rapidata.ai"].at(-1);
+    assert.deepEqual(Object.keys(written).sort(), [
+      "client_id",
+      "client_secret",
+      "created_at",
+      "display_name",
+      "endpoint",
+      "last_used",
+    ]);
+    assert.equal(written.endpoint, "https://auth.rapidata.ai");
+    const python = await run("python3", [pythonCheck, file]);
+    if (python.code === 0 || !/ENOENT|not found/i.test(python.stderr)) {
+      assert.equal(python.code, 0, python.stderr);
+      // The newest entry, for the Python SDK too, is the one just written.
+      assert.match(python.stdout, /^https:\/\/auth\.rapidata\.ai ts-1$/m);
+      assert.match(python.stdout, /^https:\/\/auth\.rabbitdata\.ch py-test$/m);
+    }
+    assert.equal(loadCredentials({ file })?.clientId, "ts-1");
+  });
+
+  it("creates the directory 0700 and the file 0600 (POSIX)", () => {
+    const { dir, file } = tempConfig();
+    saveCredentials({ clientId: "a", clientSecret: "b" }, { file });
+    assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    fs.chmodSync(file, 0o644); // rewritten files get 0600 again
+    loadCredentials({ file });
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  });
+
+  it("refuses to write through a symbolic link", () => {
+    const { dir, file } = tempConfig();
+    fs.mkdirSync(dir, { recursive: true });
+    const target = join(dir, "elsewhere.json");
+    fs.writeFileSync(target, "{}");
+    fs.symlinkSync(target, file);
+    assert.throws(() => saveCredentials({ clientId: "a", clientSecret: "b" }, { file }), /symbolic link/);
+    assert.equal(fs.readFileSync(target, "utf8"), "{}");
+    assert.ok(fs.lstatSync(file).isSymbolicLink());
+  });
+
+  it("a crash between write and rename leaves the old file whole", async () => {
+    const { dir, file } = tempConfig(true);
+    const original = fs.readFileSync(file, "utf8");
+    // A child process that dies where the rename would happen.
+    const script = join(dir, "crash.mjs");
+    const credentials = new URL("../../src/node/credentials.ts", import.meta.url).href;
+    fs.writeFileSync(
+      script,
+      `import fs from "node:fs";
+fs.renameSync = () => process.exit(70);
+const { saveCredentials } = await import(${JSON.stringify(credentials)});
+saveCredentials({ clientId: "crash", clientSecret: "crash-secret" }, { file: ${JSON.stringify(file)} });
+process.exit(0);
+`,
+    );
+    const args = runtime === "deno" ? ["run", "-A", script] : ["--import", "tsx", script];
+    const crashed = await run(process.execPath, args);
+    assert.equal(crashed.code, 70, crashed.stderr);
+    assert.equal(fs.readFileSync(file, "utf8"), original);
+    const leftovers = fs.readdirSync(dir).filter((name) => name.startsWith("credentials.json.tmp."));
+    assert.equal(leftovers.length, 1); // the complete temp file the crash left behind
+    // The next write is unaffected by the leftover.
+    saveCredentials({ clientId: "after", clientSecret: "after-secret" }, { file });
+    assert.equal(loadCredentials({ file })?.clientId, "after");
+  });
+
+  it("never overwrites a file it cannot parse", () => {
+    const { dir, file } = tempConfig();
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(file, "{ not json");
+    assert.throws(() => saveCredentials({ clientId: "a", clientSecret: "b" }, { file }), /not valid JSON/);
+    assert.throws(() => loadCredentials({ file }), /not valid JSON/);
+    assert.equal(fs.readFileSync(file, "utf8"), "{ not json");
+  });
+
+  it("logout removes one environment only", () => {
+    const { file } = tempConfig(true);
+    assert.equal(removeCredentials({ file }), true);
+    assert.equal(removeCredentials({ file }), false);
+    const after = json(file);
+    assert.deepEqual(Object.keys(after), ["https://auth.rabbitdata.ch"]);
+    assert.equal(loadCredentials({ file }), undefined);
+  });
+
+  it("never shows the secret in JSON or inspection", () => {
+    const { file } = tempConfig(true);
+    const stored = loadCredentials({ file })!;
+    assert.equal(stored.clientSecret, "py-new-secret-value");
+    assert.ok(!JSON.stringify(stored).includes("py-new-secret-value"));
+    assert.ok(!inspect(stored).includes("py-new-secret-value"));
+    assert.ok(!String(Object.keys(stored)).includes("clientSecret"));
+  });
+});
