@@ -6,7 +6,7 @@
  * Prints one line per check and exits non-zero if any failed.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -119,6 +119,14 @@ export default { async fetch(_request, env) { rapidata ??= fromEnv(env); return 
     if (stats.tokenRequests !== 1 || stats.apiCalls !== 1) throw new Error(`stand-in saw ${JSON.stringify(stats)}`);
     return stdout.trim();
   });
+  await check("examples/node/script.mjs runs on @rapidata/fetch/node from the tarball", async () => {
+    const env = envFor("node-entry");
+    writeFileSync(join(project, "script.mjs"), readFileSync(join(root, "examples", "node", "script.mjs")));
+    const { stdout } = await exec(process.execPath, ["script.mjs"], { cwd: project, env: { ...process.env, ...env } });
+    if (standIn.stats(env.RAPIDATA_CLIENT_ID).apiCalls !== 1) throw new Error(stdout);
+    return stdout.trim();
+  });
+
   await check("the rapidata-fetch bin (npx) makes an authenticated call", async () => {
     const env = envFor("bin");
     const { stdout } = await exec("npx", ["--no-install", "rapidata-fetch", "get", "/orders", "--json"], {

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { json } from "./http.ts";
 import { base64url } from "./jwt.ts";
 
 /** What the bridge needs from the stand-in. @internal */
@@ -22,7 +23,6 @@ export interface BridgeHost {
   verify(token: string): Promise<Record<string, unknown> | undefined>;
   /** The stand-in's clock, epoch milliseconds. */
   now(): number;
-  json(status: number, body: unknown): Response;
 }
 
 /** What the bridge saw, for tests. */
@@ -63,7 +63,7 @@ export function createBridge(host: BridgeHost): {
       const session: Session = { readKey: key(), writeKey: key() };
       sessions.set(session.readKey, session).set(session.writeKey, session);
       stats.sessions++;
-      return host.json(200, { readKey: session.readKey, writeKey: session.writeKey });
+      return json(200, { readKey: session.readKey, writeKey: session.writeKey });
     }
     if (pathname === "/identity/bridge-token" && request.method === "GET") {
       const session = sessions.get(query.get("readKey") ?? "");
@@ -72,7 +72,7 @@ export function createBridge(host: BridgeHost): {
       if (!session.token) return new Response(null, { status: 202 });
       sessions.delete(session.readKey);
       sessions.delete(session.writeKey);
-      return host.json(200, { accessToken: session.token });
+      return json(200, { accessToken: session.token });
     }
     if (pathname === "/connect/authorize/external" && request.method === "GET") {
       const session = sessions.get(query.get("writeKey") ?? "");
@@ -99,7 +99,7 @@ export function createBridge(host: BridgeHost): {
       if (typeof displayName !== "string" || displayName === "") return text(400, "displayName is required");
       stats.displayNames.push(displayName);
       const { clientId, clientSecret } = host.addClient();
-      return host.json(200, { clientId, clientSecret, displayName });
+      return json(200, { clientId, clientSecret, displayName });
     }
     return text(404, `No route for ${request.method} ${pathname}`);
   }

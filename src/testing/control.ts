@@ -6,7 +6,8 @@
  */
 
 import type { FaultPlan } from "./faults.ts";
-import { json, type StandIn } from "./stand_in.ts";
+import { json } from "./http.ts";
+import type { StandIn } from "./stand_in.ts";
 
 /** Releases of held token responses, per stand-in and client. */
 const releases = new WeakMap<StandIn, Map<string, () => void>>();

@@ -9,7 +9,8 @@
 import { type BridgeStats, createBridge } from "./bridge.ts";
 import { control } from "./control.ts";
 import { type FaultPlan, nextFault, playFault, StandInReset } from "./faults.ts";
-import { base64url, newSigningKey, signJwt, verifyJwt } from "./jwt.ts";
+import { formDecode, json, oauthError, problem, randomId, traceId } from "./http.ts";
+import { newSigningKey, signJwt, verifyJwt } from "./jwt.ts";
 
 /** A client the stand-in knows. */
 export interface StandInClient {
@@ -95,48 +96,6 @@ const ORDERS = Array.from({ length: 25 }, (_, i) => ({
   orderName: `Order ${i + 1}`,
   state: i % 3 === 0 ? "Completed" : "Processing",
 }));
-
-function randomId(prefix: string): string {
-  return `${prefix}${base64url(crypto.getRandomValues(new Uint8Array(12)))}`;
-}
-
-function traceId(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** A JSON response. @internal */
-export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
-  });
-}
-
-function problem(status: number, title: string, detail?: string, extra: Record<string, unknown> = {}): Response {
-  const trace = traceId();
-  return new Response(
-    JSON.stringify({
-      type: `https://tools.ietf.org/html/rfc9110#section-15.${status < 500 ? 5 : 6}.${status % 100 + 1}`,
-      title,
-      status,
-      detail,
-      traceId: trace,
-      ...extra,
-    }),
-    { status, headers: { "content-type": "application/problem+json", "x-trace-id": trace } },
-  );
-}
-
-function oauthError(status: number, error: string, description: string, challenge = false): Response {
-  const headers: Record<string, string> = {};
-  if (challenge) headers["www-authenticate"] = `Basic realm="rapidata", error="${error}"`;
-  return json(status, { error, error_description: description }, headers);
-}
-
-/** RFC 6749 §2.3.1: credentials in Basic auth are form-urlencoded first. */
-function formDecode(text: string): string {
-  return decodeURIComponent(text.replace(/\+/g, " "));
-}
 
 function emptyStats(): StandInStats {
   return {
@@ -388,7 +347,6 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     sign: async (claims) => signJwt(await key(), { iss: issuer, ...claims }),
     verify: async (token) => verifyJwt(await key(), token),
     now,
-    json,
   });
 
   function handle(request: Request): Promise<Response> | Response {

@@ -21,6 +21,7 @@ describe("examples", () => {
         "examples/worker/wrangler.toml",
         "examples/deno/main.ts",
         "examples/node/main.mjs",
+        "examples/node/script.mjs",
       ]
     ) {
       assert.ok(readme.includes(read(file)), `README quotes ${file}`);
