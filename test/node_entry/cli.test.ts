@@ -4,6 +4,7 @@ import fs from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { type CliIo, main } from "../../cli.ts";
 import { newCredentials } from "../support/control.ts";
 import { describe, it, runtime, standInUrl } from "../support/harness.ts";
 import { tempConfig } from "./support.ts";
@@ -121,6 +122,26 @@ describe(`rapidata-fetch CLI (child processes on ${runtime})`, () => {
     assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
     const failing = await rapidataFetch(["tokn"], { NO_COLOR: "" });
     assert.ok(!failing.stderr.includes("\x1b["), "stderr is not a TTY: no colours");
+  });
+
+  it("colours on a terminal only, and never with NO_COLOR (main() in process)", async () => {
+    const run = async (env: Record<string, string>, tty: boolean) => {
+      let stderr = "";
+      const io: CliIo = {
+        stdout: () => {},
+        stderr: (text) => void (stderr += text),
+        env,
+        stdoutTty: tty,
+        stderrTty: tty,
+        stdin: () => "",
+      };
+      return { code: await main(["tokn"], io), stderr };
+    };
+    const tty = await run({}, true);
+    assert.equal(tty.code, 2);
+    assert.match(tty.stderr, /\x1b\[31merror:\x1b\[0m unknown command/);
+    assert.ok(!(await run({ NO_COLOR: "1" }, true)).stderr.includes("\x1b["));
+    assert.ok(!(await run({}, false)).stderr.includes("\x1b["));
   });
 
   it("without credentials: a clear error that suggests login", async () => {
