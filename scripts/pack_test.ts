@@ -50,6 +50,10 @@ const standIn = createStandIn();
 const { clientId, clientSecret } = standIn.addClient();
 const { createClient } = await import("@rapidata/fetch");
 await createClient({ clientId, clientSecret, fetch: standIn.fetch }).get("/orders");
+const { typed } = await import("@rapidata/fetch/api");
+const api = typed(createClient({ clientId, clientSecret, fetch: standIn.fetch }));
+const typedOrder = await api.get("/order/{orderId}", { path: { orderId: "order-1" } });
+if (typedOrder.orderName !== "Order 1") throw new Error("@rapidata/fetch/api: " + JSON.stringify(typedOrder));
 console.log(JSON.stringify({ version: VERSION, orders: orders.items.length, inProcess: standIn.stats(clientId).apiCalls }));
 `;
 

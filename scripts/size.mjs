@@ -44,3 +44,39 @@ if (stores.length > 0) {
   console.error(`size: unused store code in the bundle: ${stores.map(([file]) => file).join(", ")}`);
   process.exit(1);
 }
+// The typed layer (`@rapidata/fetch/api`: api.ts, src/api.ts, the generated types) is not even an input
+// of a Worker that does not import it: the main bundle cannot have grown by it.
+const typedLayer = Object.keys(result.metafile.inputs).filter((file) =>
+  /(^|\/)(src\/)?api\.ts$/.test(file) || file.includes("src/generated/")
+);
+if (typedLayer.length > 0) {
+  console.error(`size: the typed layer is in the main bundle: ${typedLayer.join(", ")}`);
+  process.exit(1);
+}
+// For information: a Worker that uses typed() (the typed layer's run time is path and query handling).
+const typedResult = await build({
+  stdin: {
+    contents: `
+import { createClient } from "./mod.ts";
+import { typed } from "./api.ts";
+const api = typed(createClient({ clientId: "id", clientSecret: "secret" }));
+export default {
+  fetch: async () => Response.json(await api.get("/orders", { query: { order_name: { contains: "cat" } } })),
+};
+`,
+    resolveDir: process.cwd(),
+    loader: "ts",
+  },
+  bundle: true,
+  minify: true,
+  format: "esm",
+  platform: "neutral",
+  conditions: ["workerd", "worker", "browser"],
+  write: false,
+});
+const typedCode = typedResult.outputFiles[0].contents;
+const typedGzip = gzipSync(typedCode, { level: 9 }).length;
+console.log(
+  `Worker bundle with typed() (information, no limit): ${typedCode.length} B minified, ${typedGzip} B gzip ` +
+    `(+${typedGzip - gzip} B)`,
+);

@@ -40,6 +40,8 @@ function suite(name, status, passed, failed) {
 
 check("build", "npm", ["run", "--silent", "build"]);
 check("typecheck", "npm", ["run", "--silent", "typecheck"]);
+// The generated API types are what `npm run gen` makes from the committed description.
+check("typecheck", process.execPath, ["scripts/gen.mjs", "--check"]);
 
 // The behaviour suite (test/suite) on every runtime, plus Node-side tests in test/node.
 for (const [project, name] of [["node", "node (vitest)"], ["workers", "workerd (vitest)"]]) {
@@ -91,7 +93,7 @@ for (const [project, name] of [["node", "node (vitest)"], ["workers", "workerd (
 }
 
 // Deno tooling and the package as npm and JSR would see it.
-check("deno tooling", bin("deno"), ["check", "mod.ts", "src/testing/mod.ts", "node.ts", "cli.ts"]);
+check("deno tooling", bin("deno"), ["check", "mod.ts", "src/testing/mod.ts", "node.ts", "cli.ts", "api.ts"]);
 check("deno tooling", bin("deno"), ["lint"]);
 check("deno tooling", bin("deno"), ["fmt", "--check"]);
 check("deno tooling", bin("deno"), ["publish", "--dry-run", "--allow-dirty"]);

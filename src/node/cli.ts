@@ -54,7 +54,7 @@ Credentials: RAPIDATA_CLIENT_ID + RAPIDATA_CLIENT_SECRET, RAPIDATA_TOKEN_FILE, o
 Examples:
   npx @rapidata/fetch login
   npx @rapidata/fetch token
-  npx @rapidata/fetch get /orders --query page=1 --query pageSize=5
+  npx @rapidata/fetch get /orders --query page=1 --query page_size=5
   npx @rapidata/fetch post /dataset --data '{"name":"cats"}'
   deno run -A npm:@rapidata/fetch/cli token --environment rabbitdata.ch
 `;

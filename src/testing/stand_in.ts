@@ -91,10 +91,15 @@ interface ClientState extends StandInClient {
 }
 
 const DEFAULT_SCOPES = ["openid", "email", "profile", "api"];
+// Shaped as the description's QueryOrdersEndpoint_Output.
 const ORDERS = Array.from({ length: 25 }, (_, i) => ({
   id: `order-${i + 1}`,
-  orderName: `Order ${i + 1}`,
+  pipelineId: `pipeline-${i + 1}`,
+  orderDate: new Date(Date.UTC(2026, 0, 1 + i)).toISOString(),
+  customerMail: "customer@example.com",
   state: i % 3 === 0 ? "Completed" : "Processing",
+  orderName: `Order ${i + 1}`,
+  isPublic: false,
 }));
 
 function emptyStats(): StandInStats {
@@ -291,9 +296,10 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     const path = url.pathname;
     if (request.method === "GET" && path === "/orders") {
       const page = Math.max(1, Number(url.searchParams.get("page") ?? "1") || 1);
-      const pageSize = Math.min(100, Math.max(1, Number(url.searchParams.get("pageSize") ?? "10") || 10));
+      const pageSize = Math.min(100, Math.max(1, Number(url.searchParams.get("page_size") ?? "10") || 10));
       const items = ORDERS.slice((page - 1) * pageSize, page * pageSize);
-      return json(200, { items, page, pageSize, totalCount: ORDERS.length }, trace);
+      const totalPages = Math.ceil(ORDERS.length / pageSize);
+      return json(200, { total: ORDERS.length, page, pageSize, items, totalPages }, trace);
     }
     const order = /^\/order\/([^/]+)$/.exec(path);
     if (request.method === "GET" && order) {

@@ -74,7 +74,7 @@ describe(`rapidata-fetch CLI (child processes on ${runtime})`, () => {
 
   it("get with --query, and --json prints the body as received", async () => {
     const env = await credentialsEnv();
-    const result = await rapidataFetch(["get", "/orders", "--query", "page=2", "-q", "pageSize=3", "--json"], env);
+    const result = await rapidataFetch(["get", "/orders", "--query", "page=2", "-q", "page_size=3", "--json"], env);
     assert.equal(result.code, 0, result.stderr);
     const body = JSON.parse(result.stdout);
     assert.deepEqual([body.page, body.pageSize, body.items.length], [2, 3, 3]);

@@ -9,3 +9,4 @@ import "./properties.test.ts";
 import "./stand_in.test.ts";
 import "./stores.test.ts";
 import "./token.test.ts";
+import "./typed_api.test.ts";

@@ -7,7 +7,7 @@ describe("JSON helpers", () => {
   it("get parses JSON and serialises query objects, arrays as repeated keys", async () => {
     const { rapidata } = await standInClient();
     const orders = await rapidata.get<{ page: number; pageSize: number; items: { id: string }[] }>("/orders", {
-      query: { page: 2, pageSize: 5 },
+      query: { page: 2, page_size: 5 },
     });
     assert.deepEqual([orders.page, orders.pageSize, orders.items[0]!.id], [2, 5, "order-6"]);
     const echo = await rapidata.get<Echo>("/__stand-in/echo?keep=1", {

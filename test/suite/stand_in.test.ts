@@ -16,8 +16,8 @@ describe("the stand-in (in-process handler)", () => {
   it("works as a client's fetch option, with no server", async () => {
     const { clientId, clientSecret } = standIn.addClient();
     const rapidata = createClient({ clientId, clientSecret, fetch: standIn.fetch });
-    const orders = await rapidata.get<{ totalCount: number }>("/orders");
-    assert.equal(orders.totalCount, 25);
+    const orders = await rapidata.get<{ total: number; totalPages: number }>("/orders");
+    assert.deepEqual([orders.total, orders.totalPages], [25, 3]);
     assert.deepEqual(
       [standIn.stats(clientId).tokenRequests, standIn.stats(clientId).apiCalls, standIn.stats(clientId).lastAuthMethod],
       [1, 1, "basic"],
