@@ -2,7 +2,9 @@
 // `npm run gen`: TypeScript types (`paths`, `components`, `operations`) for the Rapidata API, generated
 // with openapi-typescript from the OpenAPI description into src/generated/rapidata_api.ts.
 //
-//   npm run gen                      regenerate from the committed input, openapi/rapidata.openapi.json
+//   npm run gen                      regenerate from ../shared/openapi/rapidata.openapi.json when that exists
+//                                    (copied over the committed input first), else from the committed input,
+//                                    openapi/rapidata.openapi.json
 //   npm run gen -- <path|url>        copy another description (a file, or e.g. https://docs.rapidata.ai/openapi.json)
 //                                    over the committed input, then regenerate from it
 //   npm run gen -- --check [input]   regenerate in memory and fail if src/generated/rapidata_api.ts differs (CI)
@@ -12,13 +14,15 @@
 // (the test environment) are dropped before generating, and the output is checked to name none of the
 // description's hosts.
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import openapiTS, { astToString } from "openapi-typescript";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const INPUT = "openapi/rapidata.openapi.json";
+/** Where the public description lives beside this repository (not in CI's clean clone). */
+const SHARED = resolve(root, "../shared/openapi/rapidata.openapi.json");
 const OUTPUT = "src/generated/rapidata_api.ts";
 const GENERATOR = JSON.parse(readFileSync(resolve(root, "node_modules/openapi-typescript/package.json"), "utf8"));
 
@@ -131,7 +135,8 @@ async function generate(text) {
 
 const args = process.argv.slice(2);
 const checking = args.includes("--check");
-const input = args.find((arg) => arg !== "--check") ?? INPUT;
+// --check always compares against the committed input, so CI needs nothing outside the repository.
+const input = args.find((arg) => arg !== "--check") ?? (!checking && existsSync(SHARED) ? SHARED : INPUT);
 const text = await load(input);
 const { output, title, version, paths } = await generate(text);
 const target = resolve(root, OUTPUT);
