@@ -144,10 +144,12 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     return usage(`unknown command "${command}"${nearest[1] <= 2 ? `. Did you mean "${nearest[0]}"?` : ""}`);
   }
 
-  const where = {
-    environment: values.environment ?? (io.env.RAPIDATA_ENVIRONMENT || undefined),
+  // A flag wins over the variables; --environment also over RAPIDATA_AUTH_URL (they go together).
+  const where = values.environment !== undefined ? { environment: values.environment, authUrl: values["auth-url"] } : {
+    environment: io.env.RAPIDATA_ENVIRONMENT || undefined,
     authUrl: values["auth-url"] ?? (io.env.RAPIDATA_AUTH_URL || undefined),
   };
+  let requested = false; // TypeErrors before any request are usage errors
   try {
     if (command === "login") return await loginCommand(io, where, paint);
     if (command === "logout") {
@@ -156,13 +158,15 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       return 0;
     }
     const client = createClient({
-      ...where,
+      environment: values.environment,
+      authUrl: values["auth-url"],
       apiUrl: values["api-url"],
       scope: values.scope,
       env: io.env,
     });
     if (command === "token") {
       if (rest.length > 0) return usage(`"token" takes no arguments (got "${rest[0]}")`);
+      requested = true;
       const token = await client.accessToken();
       return tokenCommand(io, token, where.environment, values, paint);
     }
@@ -191,6 +195,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     }
     const headers: Record<string, string> = { accept: "application/json" };
     if (body !== undefined) headers["content-type"] = "application/json";
+    requested = true;
     const response = await client.fetch(url, { method: command.toUpperCase(), headers, body });
     const text = await response.text();
     let json: unknown;
@@ -215,7 +220,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     }
     return 0;
   } catch (error) {
-    if (error instanceof TypeError && !isRapidataError(error)) return usage(error.message);
+    if (!requested && error instanceof TypeError && !isRapidataError(error)) return usage(error.message);
     err(`${paint(io.stderrTty, 31, "error:")} ${(error as Error).message}`);
     return 1;
   }
@@ -286,6 +291,7 @@ async function loginCommand(
 ): Promise<number> {
   const frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
   let polls = 0;
+  const clear = () => io.stderrTty && polls > 0 && io.stderr("\r\x1b[K");
   const stored = await login({
     ...where,
     onUrl: (url) => io.stderr(`Open this URL to log in (your browser should open it):\n  ${url}\n`),
@@ -294,8 +300,7 @@ async function loginCommand(
       else if (polls === 0) io.stderr("Waiting for the login in the browser…\n");
       polls++;
     },
-  });
-  if (io.stderrTty) io.stderr("\r\x1b[K");
+  }).finally(clear);
   io.stdout(
     `${paint(io.stdoutTty, 32, "Logged in.")} API client ${stored.clientId} (${stored.displayName}) saved to ${
       stored.file === credentialsFile() ? "~/.config/rapidata/credentials.json" : stored.file

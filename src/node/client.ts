@@ -9,7 +9,7 @@ import fs from "node:fs";
 import process from "node:process";
 import { type ClientOptions, createClient as createCoreClient, type RapidataClient } from "../client.ts";
 import { RapidataError } from "../errors.ts";
-import { loadCredentials } from "./credentials.ts";
+import { authBase, loadCredentials } from "./credentials.ts";
 
 /** Options of the Node/Deno {@link createClient}: the core options, all optional. */
 export interface NodeClientOptions extends ClientOptions {
@@ -21,13 +21,17 @@ export interface NodeClientOptions extends ClientOptions {
 
 const variable = (env: NodeClientOptions["env"], name: string) => env?.[name] || undefined;
 
+/** Re-read this long before the token file's token expires (as the Python SDK does). */
+const TOKEN_FILE_LEEWAY = 60;
+
 /** A token file's token: `{access_token, token_type, expires_at}` (epoch seconds or an ISO date). */
 function readTokenFile(file: string): { token: string; expiresAt: number } {
   let data: Record<string, unknown>;
   try {
     data = JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch (cause) {
-    throw new RapidataError("ERR_NO_CREDENTIALS", `RAPIDATA_TOKEN_FILE ${file} is missing or not JSON`, { cause });
+  } catch {
+    // No cause: a JSON error quotes the file's text, which is a token.
+    throw new RapidataError("ERR_NO_CREDENTIALS", `RAPIDATA_TOKEN_FILE ${file} is missing or not JSON`);
   }
   const token = data?.access_token;
   const type = data?.token_type;
@@ -45,13 +49,20 @@ function readTokenFile(file: string): { token: string; expiresAt: number } {
   return { token, expiresAt };
 }
 
-/** A client on the token of `file`, re-read once that token has expired. */
+/**
+ * A client on the token of `file`. The file is read again when it has changed (whoever renews the
+ * token rewrites it) and in the last minute before its token expires.
+ */
 function tokenFileClient(file: string, options: ClientOptions): RapidataClient {
-  let current: { client: RapidataClient; expiresAt: number } | undefined;
+  let current: { client: RapidataClient; expiresAt: number; modified: number } | undefined;
   const client = () => {
-    if (!current || Date.now() >= current.expiresAt * 1000) {
+    let modified = NaN;
+    try {
+      modified = fs.statSync(file).mtimeMs;
+    } catch { /* reported by the read below */ }
+    if (!current || modified !== current.modified || Date.now() >= (current.expiresAt - TOKEN_FILE_LEEWAY) * 1000) {
       const { token, expiresAt } = readTokenFile(file);
-      current = { client: createCoreClient({ ...options, token, expiresAt }), expiresAt };
+      current = { client: createCoreClient({ ...options, token, expiresAt }), expiresAt, modified };
     }
     return current.client;
   };
@@ -89,15 +100,16 @@ function tokenFileClient(file: string, options: ClientOptions): RapidataClient {
  * order:
  *
  * 1. `clientId` + `clientSecret` (or `token`) in `options`;
- * 2. `RAPIDATA_CLIENT_ID` + `RAPIDATA_CLIENT_SECRET`;
- * 3. `RAPIDATA_TOKEN_FILE`: a JSON file `{access_token, token_type, expires_at}`, re-read when its token
- *    has expired;
+ * 2. `RAPIDATA_TOKEN_FILE`: a JSON file `{access_token, token_type, expires_at}`, read again when it
+ *    changes and in the last minute before its token expires (before the variables below, as in the
+ *    Python SDK: a process handed a token file should not fetch tokens of its own);
+ * 3. `RAPIDATA_CLIENT_ID` + `RAPIDATA_CLIENT_SECRET`;
  * 4. the credentials file (`~/.config/rapidata/credentials.json`, shared with the Python SDK), entry of
  *    this environment's auth URL with the newest `last_used`;
  * 5. otherwise a `RapidataError` `ERR_NO_CREDENTIALS` that suggests `rapidata-fetch login`.
  *
  * `environment`, `apiUrl` and `authUrl` default to `RAPIDATA_ENVIRONMENT`, `RAPIDATA_API_URL` and
- * `RAPIDATA_AUTH_URL`.
+ * `RAPIDATA_AUTH_URL`; an explicit `environment` is not overridden by the URL variables.
  *
  * @example
  * ```ts
@@ -110,12 +122,17 @@ function tokenFileClient(file: string, options: ClientOptions): RapidataClient {
 export function createClient(options: NodeClientOptions = {}): RapidataClient {
   if (options === null || typeof options !== "object") throw new TypeError("createClient: options must be an object");
   const { credentialsFile, env = process.env, ...core } = options;
-  core.environment ??= variable(env, "RAPIDATA_ENVIRONMENT");
-  core.apiUrl ??= variable(env, "RAPIDATA_API_URL");
-  core.authUrl ??= variable(env, "RAPIDATA_AUTH_URL");
+  // The environment and its URLs go together: variables fill in only what the caller left open.
+  if (core.environment === undefined) {
+    core.environment = variable(env, "RAPIDATA_ENVIRONMENT");
+    core.apiUrl ??= variable(env, "RAPIDATA_API_URL");
+    core.authUrl ??= variable(env, "RAPIDATA_AUTH_URL");
+  }
   if (core.token !== undefined || core.clientId !== undefined || core.clientSecret !== undefined) {
     return createCoreClient(core);
   }
+  const tokenFile = variable(env, "RAPIDATA_TOKEN_FILE");
+  if (tokenFile !== undefined) return tokenFileClient(tokenFile, core);
   const clientId = variable(env, "RAPIDATA_CLIENT_ID");
   const clientSecret = variable(env, "RAPIDATA_CLIENT_SECRET");
   if (clientId !== undefined || clientSecret !== undefined) {
@@ -127,14 +144,17 @@ export function createClient(options: NodeClientOptions = {}): RapidataClient {
     }
     return createCoreClient({ ...core, clientId, clientSecret });
   }
-  const tokenFile = variable(env, "RAPIDATA_TOKEN_FILE");
-  if (tokenFile !== undefined) return tokenFileClient(tokenFile, core);
   const stored = loadCredentials({ environment: core.environment, authUrl: core.authUrl, file: credentialsFile });
   if (stored) return createCoreClient({ ...core, clientId: stored.clientId, clientSecret: stored.clientSecret });
-  const where = core.authUrl ?? `the ${core.environment ?? "rapidata.ai"} environment`;
+  const base = authBase({ environment: core.environment, authUrl: core.authUrl });
+  const flag = core.authUrl !== undefined
+    ? ` --auth-url ${base}`
+    : core.environment !== undefined
+    ? ` --environment ${core.environment}`
+    : "";
   throw new RapidataError(
     "ERR_NO_CREDENTIALS",
-    `No Rapidata credentials for ${where}: run \`npx @rapidata/fetch login\`, set RAPIDATA_CLIENT_ID and ` +
+    `No Rapidata credentials for ${base}: run \`npx @rapidata/fetch login${flag}\`, set RAPIDATA_CLIENT_ID and ` +
       `RAPIDATA_CLIENT_SECRET, or pass clientId and clientSecret`,
   );
 }

@@ -14,6 +14,7 @@ import fs from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
+import { resolveEndpoints } from "../environments.ts";
 
 /** Credentials of one Rapidata API client, as stored by `rapidata-fetch login` or the Python SDK. */
 export interface StoredCredentials {
@@ -45,10 +46,21 @@ export function credentialsFile(): string {
   return join(homedir(), ".config", "rapidata", "credentials.json");
 }
 
-/** The key of an environment in the file: its auth base URL without a trailing slash. */
+/**
+ * The key of an environment in the file: its auth base URL without a trailing slash
+ * (`https://auth.rapidata.ai`). Checked as `createClient` checks it: `https:` (or `http:` on loopback),
+ * no credentials, query or fragment in the URL, and an environment that is a domain.
+ *
+ * @throws {TypeError} for an unusable `environment` or `authUrl`.
+ * @example
+ * ```ts
+ * import { authBase } from "@rapidata/fetch/node";
+ *
+ * console.log(authBase({ environment: "rabbitdata.ch" })); // https://auth.rabbitdata.ch
+ * ```
+ */
 export function authBase(options: Pick<CredentialsOptions, "environment" | "authUrl"> = {}): string {
-  if (options.authUrl !== undefined) return new URL(options.authUrl).href.replace(/\/+$/, "");
-  return `https://auth.${options.environment?.toLowerCase() || "rapidata.ai"}`;
+  return resolveEndpoints(options.environment || undefined, undefined, options.authUrl).issuer.replace(/\/$/, "");
 }
 
 function read(file: string): FileContent {
@@ -72,10 +84,14 @@ function read(file: string): FileContent {
 }
 
 /**
- * Writes `data` to `file` atomically: a new 0600 temp file next to it (created exclusively, never
- * through a symbolic link), flushed, then renamed over the file. A crash leaves the old file whole.
+ * Applies `change` to the file's content and writes the result atomically: a new 0600 temp file next
+ * to it (created exclusively, never through a symbolic link), flushed, then renamed over the file. A
+ * crash leaves the old file whole. The file is read right before writing, so that an entry another
+ * writer (a login, the Python SDK) added moments ago is kept.
  */
-function write(file: string, data: FileContent): void {
+function modify(file: string, change: (data: FileContent) => void): void {
+  const data = read(file);
+  change(data);
   const dir = dirname(file);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   try {
@@ -113,16 +129,26 @@ function write(file: string, data: FileContent): void {
 
 function entriesOf(data: FileContent, endpoint: string): Entry[] {
   const list = data[endpoint];
-  return Array.isArray(list) ? list.filter((e): e is Entry => e !== null && typeof e === "object") : [];
+  if (list !== undefined && !Array.isArray(list)) {
+    throw new Error(`credentials for ${endpoint} are not a list in the credentials file: fix or remove that entry`);
+  }
+  return (list ?? []).filter((e): e is Entry => e !== null && typeof e === "object");
 }
 
 const usable = (entry: Entry) =>
   typeof entry.client_id === "string" && entry.client_id !== "" &&
   typeof entry.client_secret === "string" && entry.client_secret !== "";
 
+/**
+ * Epoch ms of an ISO 8601 time as the Python SDK writes it, with its full precision (microseconds):
+ * `…Z`, `…+00:00`, or without an offset (taken as UTC, as the SDK's times are). -Infinity if unreadable.
+ */
 function time(value: unknown): number {
-  const ms = typeof value === "string" ? Date.parse(value) : NaN;
-  return Number.isNaN(ms) ? -Infinity : ms;
+  const match = typeof value === "string" &&
+    /^(\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?)(\.\d+)?(Z|[+-]\d\d:?\d\d)?$/i.exec(value.trim());
+  if (!match) return -Infinity;
+  const ms = Date.parse(`${match[1]}${match[3] ?? "Z"}`);
+  return Number.isNaN(ms) ? -Infinity : ms + Number(`0${match[2] ?? ""}`) * 1000;
 }
 
 /** Our view of an entry; the secret is hidden from serialisation and inspection. */
@@ -158,17 +184,19 @@ function view(entry: Entry, endpoint: string, file: string): StoredCredentials {
 export function loadCredentials(options: CredentialsOptions = {}): StoredCredentials | undefined {
   const file = options.file ?? credentialsFile();
   const endpoint = authBase(options);
-  const data = read(file);
   let newest: Entry | undefined;
-  for (const entry of entriesOf(data, endpoint)) {
+  for (const entry of entriesOf(read(file), endpoint)) {
     if (usable(entry) && (!newest || time(entry.last_used) > time(newest.last_used))) newest = entry;
   }
   if (!newest) return undefined;
-  newest.last_used = new Date().toISOString();
+  const chosen = newest;
   try {
-    write(file, data);
+    modify(file, (data) => {
+      const again = entriesOf(data, endpoint).find((entry) => entry.client_id === chosen.client_id);
+      if (again) again.last_used = new Date().toISOString();
+    });
   } catch { /* read-only home, or a symbolic link: using the credentials matters more */ }
-  return view(newest, endpoint, file);
+  return view(chosen, endpoint, file);
 }
 
 /**
@@ -185,14 +213,14 @@ export function saveCredentials(
   credentials: { clientId: string; clientSecret: string; displayName?: string },
   options: CredentialsOptions = {},
 ): StoredCredentials {
-  for (const field of ["clientId", "clientSecret"] as const) {
-    if (typeof credentials?.[field] !== "string" || credentials[field] === "") {
+  for (const field of ["clientId", "clientSecret", "displayName"] as const) {
+    const value = credentials?.[field];
+    if ((field !== "displayName" || value !== undefined) && (typeof value !== "string" || value === "")) {
       throw new TypeError(`saveCredentials: "${field}" must be a non-empty string`);
     }
   }
   const file = options.file ?? credentialsFile();
   const endpoint = authBase(options);
-  const data = read(file);
   const now = new Date().toISOString();
   const entry: Entry = {
     display_name: credentials.displayName ?? "TypeScript client",
@@ -202,8 +230,10 @@ export function saveCredentials(
     created_at: now,
     last_used: now,
   };
-  data[endpoint] = [...(Array.isArray(data[endpoint]) ? data[endpoint] as unknown[] : []), entry];
-  write(file, data);
+  modify(file, (data) => {
+    entriesOf(data, endpoint); // refuses a key that is not a list
+    data[endpoint] = [...(data[endpoint] as unknown[] | undefined) ?? [], entry];
+  });
   return view(entry, endpoint, file);
 }
 
@@ -221,9 +251,11 @@ export function saveCredentials(
 export function removeCredentials(options: CredentialsOptions = {}): boolean {
   const file = options.file ?? credentialsFile();
   const endpoint = authBase(options);
-  const data = read(file);
-  if (!(endpoint in data)) return false;
-  delete data[endpoint];
-  write(file, data);
-  return true;
+  let removed = false;
+  if (endpoint in read(file)) {
+    modify(file, (data) => {
+      removed = delete data[endpoint];
+    });
+  }
+  return removed;
 }

@@ -9,6 +9,7 @@
 import { spawn } from "node:child_process";
 import { hostname } from "node:os";
 import process from "node:process";
+import { race } from "../deadline.ts";
 import { RapidataError } from "../errors.ts";
 import { sleep } from "../retry.ts";
 import { X_CLIENT } from "../transport.ts";
@@ -18,7 +19,7 @@ import { authBase, type CredentialsOptions, saveCredentials, type StoredCredenti
 export interface LoginOptions extends CredentialsOptions {
   /** Opens `url` in the user's browser; resolves to false if it could not. @default the system's opener (or `$BROWSER`) */
   open?: (url: string) => boolean | Promise<boolean>;
-  /** Hears the login URL before the browser opens (print it: the browser may not open). */
+  /** Hears the login URL before the browser opens. @default writes it to standard error (the browser may not open) */
   onUrl?: (url: string) => void;
   /** Called before each poll, for a waiting indicator. */
   onPoll?: () => void;
@@ -26,6 +27,8 @@ export interface LoginOptions extends CredentialsOptions {
   pollInterval?: number;
   /** Milliseconds to wait for the browser login. @default 300000 (5 minutes) */
   timeout?: number;
+  /** Milliseconds one request to the identity server may take. @default 30000 */
+  requestTimeout?: number;
   /** The new client's display name. @default `${hostname} - TypeScript client` */
   displayName?: string;
   /** `fetch` for the identity server. @default globalThis.fetch */
@@ -85,22 +88,35 @@ export async function login(options: LoginOptions = {}): Promise<StoredCredentia
   const base = authBase(options);
   const request = options.fetch ?? fetch;
   const { signal } = options;
+  const deadline = Date.now() + (options.timeout ?? 300_000);
+  const requestTimeout = options.requestTimeout ?? 30_000;
+  /** One request, settled within `requestTimeout` even if the server (or `fetch`) never answers. */
   const call = async (path: string, init: RequestInit = {}) => {
     const headers = new Headers(init.headers);
     headers.set("x-client", X_CLIENT);
+    const late = () => failure(`${base} did not answer within ${requestTimeout} ms`);
     try {
-      return await request(`${base}${path}`, { ...init, headers, signal });
+      return await race(
+        requestTimeout,
+        late,
+        signal,
+        (attempt) => request(`${base}${path}`, { ...init, headers, signal: attempt }),
+      );
     } catch (cause) {
-      if (signal?.aborted) throw cause;
+      if (signal?.aborted || cause instanceof RapidataError) throw cause;
       throw failure(`could not reach ${base}`, cause);
     }
   };
+  /** The JSON of a 2xx answer (no cause on a parse error: its message would quote the body, a secret). */
   const answer = async (response: Response, what: string) => {
-    if (!response.ok) throw failure(`${what} answered HTTP ${response.status}`);
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw failure(`${what} answered HTTP ${response.status}`);
+    }
     try {
       return await response.json() as Record<string, unknown>;
-    } catch (cause) {
-      throw failure(`${what} answered with something that is not JSON`, cause);
+    } catch {
+      throw failure(`${what} answered with something that is not JSON`);
     }
   };
 
@@ -112,18 +128,17 @@ export async function login(options: LoginOptions = {}): Promise<StoredCredentia
   if (typeof readKey !== "string" || typeof writeKey !== "string") throw failure("the bridge session has no keys");
   const url = `${base}/connect/authorize/external?clientId=${CLI_CLIENT}&scope=${encodeURIComponent(SCOPE)}` +
     `&writeKey=${encodeURIComponent(writeKey)}`;
-  options.onUrl?.(url);
+  (options.onUrl ?? ((text) => process.stderr.write(`Open this URL to log in: ${text}\n`)))(url);
   await (options.open ?? openBrowser)(url);
 
-  const deadline = Date.now() + (options.timeout ?? 300_000);
   let userToken: unknown;
   for (;;) {
+    if (Date.now() >= deadline) throw failure("nobody completed the login in the browser in time");
     options.onPoll?.();
     const response = await call(`/identity/bridge-token?readKey=${encodeURIComponent(readKey)}`);
     if (response.status === 202) {
       await response.body?.cancel();
-      if (Date.now() >= deadline) throw failure("nobody completed the login in the browser in time");
-      await sleep(options.pollInterval ?? 1000, signal);
+      await sleep(Math.max(0, Math.min(options.pollInterval ?? 1000, deadline - Date.now())), signal);
       continue;
     }
     userToken = (await answer(response, "the bridge"))?.accessToken;

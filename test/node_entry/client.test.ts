@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createClient as createCoreClient, isRapidataError } from "../../mod.ts";
 import { createClient, loadCredentials, login, saveCredentials } from "../../node.ts";
 import { type Echo, newCredentials, stats } from "../support/control.ts";
-import { describe, it, standInUrl } from "../support/harness.ts";
+import { describe, inspect, it, standInUrl } from "../support/harness.ts";
 import { tempConfig } from "./support.ts";
 
 const urls = { RAPIDATA_API_URL: standInUrl, RAPIDATA_AUTH_URL: standInUrl };
@@ -12,7 +12,7 @@ const bearerOf = async (client: { fetch: (path: string) => Promise<Response> }) 
   ((await (await client.fetch("/__stand-in/echo")).json()) as Echo).headers.authorization;
 
 describe("@rapidata/fetch/node createClient: credentials in the Python SDK's order", () => {
-  it("options, then RAPIDATA_CLIENT_ID/SECRET, then the token file, then the credentials file", async () => {
+  it("options, then RAPIDATA_TOKEN_FILE, then RAPIDATA_CLIENT_ID/SECRET, then the credentials file", async () => {
     const [explicit, fromEnv, fromFile] = await Promise.all([newCredentials(), newCredentials(), newCredentials()]);
     const { file } = tempConfig();
     saveCredentials(fromFile, { file, authUrl: standInUrl });
@@ -29,10 +29,10 @@ describe("@rapidata/fetch/node createClient: credentials in the Python SDK's ord
     const { clientId, clientSecret } = explicit;
     await createClient({ clientId, clientSecret, env, credentialsFile: file }).get("/orders");
     assert.equal((await stats(explicit.clientId)).apiCalls, 1);
-    await createClient({ env, credentialsFile: file }).get("/orders");
+    // The token file before the variables (as the Python SDK): no token request of its own.
+    assert.equal(await bearerOf(createClient({ env, credentialsFile: file })), `Bearer ${fileToken}`);
+    await createClient({ env: { ...env, RAPIDATA_TOKEN_FILE: "" }, credentialsFile: file }).get("/orders");
     assert.equal((await stats(fromEnv.clientId)).apiCalls, 1);
-    const viaTokenFile = createClient({ env: { ...env, RAPIDATA_CLIENT_ID: "", RAPIDATA_CLIENT_SECRET: "" } });
-    assert.equal(await bearerOf(viaTokenFile), `Bearer ${fileToken}`);
     const before = (await stats(fromFile.clientId)).apiCalls;
     const viaFile = createClient({ env: urls, credentialsFile: file });
     await viaFile.get("/orders");
@@ -47,36 +47,59 @@ describe("@rapidata/fetch/node createClient: credentials in the Python SDK's ord
     })();
     assert.ok(isRapidataError(none));
     assert.equal(none.code, "ERR_NO_CREDENTIALS");
-    assert.match(none.message, /rapidata\/fetch login/);
+    assert.ok(none.message.includes(`npx @rapidata/fetch login --auth-url ${standInUrl}`), none.message);
     assert.throws(() => createClient({ env: { RAPIDATA_CLIENT_ID: "only-id" } }), /RAPIDATA_CLIENT_SECRET/);
   });
 
-  it("re-reads RAPIDATA_TOKEN_FILE once its token has expired, not before", async () => {
+  it("an explicit environment is not overridden by RAPIDATA_API_URL / RAPIDATA_AUTH_URL", () => {
+    const env = { RAPIDATA_API_URL: "https://api.rapidata.ai", RAPIDATA_AUTH_URL: "https://auth.rapidata.ai" };
+    const client = createClient({ environment: "rabbitdata.ch", token: "t", env });
+    assert.equal(client.apiUrl, "https://api.rabbitdata.ch");
+    const fromVariables = createClient({ token: "t", env: { ...env, RAPIDATA_ENVIRONMENT: "rabbitdata.ch" } });
+    assert.equal(fromVariables.apiUrl, "https://api.rapidata.ai"); // all from variables: the URL is the more specific
+  });
+
+  it("reads RAPIDATA_TOKEN_FILE again when it changes and in the last minute of its token, not otherwise", async () => {
     const creds = await newCredentials();
-    const core = createCoreClient({ ...creds, apiUrl: standInUrl, authUrl: standInUrl });
-    const first = await core.accessToken();
-    const second = await createCoreClient({ ...creds, apiUrl: standInUrl, authUrl: standInUrl, scope: "api" })
-      .accessToken();
-    assert.notEqual(first, second);
+    const tokens = await Promise.all(
+      ["openid email api", "api", "email api"].map((scope) =>
+        createCoreClient({ ...creds, apiUrl: standInUrl, authUrl: standInUrl, scope }).accessToken()
+      ),
+    );
+    const [first, second, third] = tokens as [string, string, string];
+    assert.equal(new Set(tokens).size, 3);
     const { dir } = tempConfig();
     fs.mkdirSync(dir, { recursive: true });
     const tokenFile = join(dir, "token.json");
-    const expiresAt = Date.now() / 1000 + 1;
-    fs.writeFileSync(tokenFile, JSON.stringify({ access_token: first, token_type: "Bearer", expires_at: expiresAt }));
+    const mtime = Math.floor(Date.now() / 1000) - 10; // a fixed modification time, set after each write
+    const write = (token: string, expiresAt: number | string, touch = mtime) => {
+      fs.writeFileSync(tokenFile, JSON.stringify({ access_token: token, token_type: "Bearer", expires_at: expiresAt }));
+      fs.utimesSync(tokenFile, touch, touch);
+    };
+    const hourFromNow = Date.now() / 1000 + 3600;
+    write(first, hourFromNow);
     const client = createClient({ env: { ...urls, RAPIDATA_TOKEN_FILE: tokenFile } });
     assert.equal(await bearerOf(client), `Bearer ${first}`);
-    const later = new Date(Date.now() + 3_600_000).toISOString(); // ISO dates work too
-    fs.writeFileSync(tokenFile, JSON.stringify({ access_token: second, token_type: "Bearer", expires_at: later }));
-    assert.equal(await bearerOf(client), `Bearer ${first}`); // still valid: not re-read
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt * 1000 - Date.now()) + 50));
+    write(second, new Date(hourFromNow * 1000).toISOString()); // same modification time, token far from expiry
+    assert.equal(await bearerOf(client), `Bearer ${first}`); // not read again
+    // Changed (ISO dates work too): read again. Its token expires within the minute.
+    write(second, new Date(Date.now() + 30_000).toISOString(), mtime + 1);
     assert.equal(await bearerOf(client), `Bearer ${second}`);
-    assert.ok(!JSON.stringify(client).includes(second));
+    write(third, hourFromNow, mtime + 1); // same modification time, but the current token is about to expire
+    assert.equal(await bearerOf(client), `Bearer ${third}`);
+    assert.ok(!JSON.stringify(client).includes(third));
   });
 
   it("a broken token file is ERR_NO_CREDENTIALS naming the file, without its content", async () => {
     const { dir } = tempConfig();
     fs.mkdirSync(dir, { recursive: true });
     const tokenFile = join(dir, "token.json");
+    fs.writeFileSync(tokenFile, "opaque-SECRET-token"); // not JSON: the parser's message would quote it
+    await assert.rejects(createClient({ env: { ...urls, RAPIDATA_TOKEN_FILE: tokenFile } }).get("/orders"), (error) => {
+      assert.ok(isRapidataError(error) && error.code === "ERR_NO_CREDENTIALS");
+      assert.ok(!inspect(error).includes("opaque-SECRET"), inspect(error));
+      return true;
+    });
     fs.writeFileSync(tokenFile, JSON.stringify({ token_type: "Bearer", secretish: "do-not-print" }));
     const client = createClient({ env: { ...urls, RAPIDATA_TOKEN_FILE: tokenFile } });
     await assert.rejects(client.get("/orders"), (error: Error) => {
@@ -128,10 +151,25 @@ describe("login (browser bridge flow against the stand-in)", () => {
     assert.equal((await client.get<{ page: number }>("/orders")).page, 1);
   });
 
+  it("never hangs on an identity server that does not answer, and refuses an unsafe auth URL", async () => {
+    const { file } = tempConfig();
+    const silent = () => new Promise<Response>(() => {}); // ignores even its signal
+    await assert.rejects(
+      login({ authUrl: standInUrl, file, fetch: silent, requestTimeout: 100, onUrl: () => {} }),
+      (error: Error) => isRapidataError(error) && error.code === "ERR_LOGIN" && /did not answer/.test(error.message),
+    );
+    await assert.rejects(login({ authUrl: "http://auth.example.com", file }), /must use https:/);
+    await assert.rejects(login({ authUrl: "https://user:hunter2@auth.example.com", file }), (error: Error) => {
+      assert.match(error.message, /must not contain credentials/);
+      assert.ok(!error.message.includes("hunter2"));
+      return true;
+    });
+  });
+
   it("gives up with ERR_LOGIN when nobody logs in within the timeout", async () => {
     const { file } = tempConfig();
     await assert.rejects(
-      login({ authUrl: standInUrl, file, pollInterval: 10, timeout: 100, open: () => false }),
+      login({ authUrl: standInUrl, file, pollInterval: 10, timeout: 100, open: () => false, onUrl: () => {} }),
       (error: Error) => isRapidataError(error) && error.code === "ERR_LOGIN" && /in time/.test(error.message),
     );
     assert.equal(fs.existsSync(file), false);
