@@ -128,7 +128,9 @@ async function generate(text) {
     "",
   ].join("\n");
   const output = `${header}\n${types}`;
-  const named = hostsOf(description).filter((origin) => output.includes(origin));
+  // Neither the description's hosts (origins or bare names) nor Rapidata's environments may appear.
+  const hosts = hostsOf(description).flatMap((origin) => [origin, new URL(origin).hostname]);
+  const named = [...hosts, "rapidata.ai", "rabbitdata.ch", "rapidata.dev"].filter((host) => output.includes(host));
   if (named.length > 0) fail(`the generated types name the description's host(s): ${named.join(", ")}`);
   return { output, title, version, paths: Object.keys(description.paths).length };
 }
@@ -136,7 +138,8 @@ async function generate(text) {
 const args = process.argv.slice(2);
 const checking = args.includes("--check");
 // --check always compares against the committed input, so CI needs nothing outside the repository.
-const input = args.find((arg) => arg !== "--check") ?? (!checking && existsSync(SHARED) ? SHARED : INPUT);
+const input = args.find((arg) => arg !== "--check") ??
+  (!checking && existsSync(SHARED) ? SHARED : resolve(root, INPUT));
 const text = await load(input);
 const { output, title, version, paths } = await generate(text);
 const target = resolve(root, OUTPUT);

@@ -150,7 +150,8 @@ type Options<Op> =
 /** `[options]`, required when the operation has path parameters or a required query parameter. */
 type OptionsArgs<Op> = OptionsRequired<Op> extends true ? [options: Options<Op>] : [options?: Options<Op>];
 /** `[body, options]`: the body is required when declared required, or when options must follow it. */
-type BodyArgs<Op, B> = OptionsRequired<Op> extends true ? [body: B, options: Options<Op>]
+type BodyArgs<Op, B> = OptionsRequired<Op> extends true
+  ? [body: BodyRequired<Op> extends true ? B : B | undefined, options: Options<Op>]
   : BodyRequired<Op> extends true ? [body: B, options?: Options<Op>]
   : [body?: B, options?: Options<Op>];
 
@@ -272,7 +273,8 @@ const SCALARS = ["string", "number", "boolean", "bigint"];
 /** The template with each `{name}` replaced by its URL-encoded value. */
 function fillPath(template: string, params: unknown): string {
   return template.replace(/\{([^}]*)\}/g, (_, name: string) => {
-    const value = (params as Record<string, unknown> | null | undefined)?.[name];
+    const own = params !== null && typeof params === "object" && Object.hasOwn(params, name);
+    const value = own ? (params as Record<string, unknown>)[name] : undefined;
     if (value === undefined || value === null) throw new TypeError(`${template}: missing path parameter "${name}"`);
     if (!SCALARS.includes(typeof value)) {
       throw new TypeError(`${template}: path parameter "${name}" must be a string or a number`);
@@ -282,7 +284,11 @@ function fillPath(template: string, params: unknown): string {
     if (text === "" || text === "." || text === "..") {
       throw new TypeError(`${template}: path parameter "${name}" must not be "${text}"`);
     }
-    return encodeURIComponent(text);
+    try {
+      return encodeURIComponent(text);
+    } catch {
+      throw new TypeError(`${template}: path parameter "${name}" is not well-formed Unicode`);
+    }
   });
 }
 

@@ -103,15 +103,29 @@ describe("typed API: requests", () => {
   });
 
   it("passes the core's options through and gives undefined for a 204", async () => {
-    const { api } = await echoing(204);
+    const { api: echo, sent } = await echoing();
     const controller = new AbortController();
-    const updated = await api.patch("/order/{orderId}", { name: "renamed" }, {
-      path: { orderId: "o-1" },
-      headers: { "x-test": "1" },
-      signal: controller.signal,
-    });
-    assert.equal(updated, undefined);
+    const patched = echoed(
+      await echo.patch("/order/{orderId}", { name: "renamed" }, {
+        path: { orderId: "o-1" },
+        headers: { "x-test": "1" },
+        signal: controller.signal,
+      }),
+    );
+    assert.equal(patched.headers["x-test"], "1");
+    assert.equal(patched.method, "PATCH");
+    controller.abort();
+    const calls = sent.length;
+    await assert.rejects(
+      echo.patch("/order/{orderId}", { name: "x" }, { path: { orderId: "o-1" }, signal: controller.signal }),
+      (error: Error) => error.name === "AbortError",
+    );
+    assert.equal(sent.length, calls); // nothing sent once aborted
+    const { api } = await echoing(204);
     assert.equal(await api.delete("/order/{orderId}", { path: { orderId: "o-1" } }), undefined);
+    // An optional body may be left out even when path parameters follow it.
+    const submitted = await api.post("/order/{orderId}/submit", undefined, { path: { orderId: "o-1" } });
+    assert.equal(submitted, undefined);
   });
 
   it("rejects a missing or unusable path parameter and a nested query value with a TypeError, sending nothing", async () => {

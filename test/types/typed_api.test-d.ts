@@ -225,3 +225,11 @@ export async function openapiFetchInterop() {
   // @ts-expect-error openapi-fetch checks the same generated types
   await client.GET("/order/{orderId}", { params: { path: { id: "abc" } } });
 }
+
+export async function optionalBodyBeforeOptions() {
+  // An optional (nullable) body may be left out even when path parameters follow it.
+  await api.post("/order/{orderId}/submit", undefined, { path: { orderId: "o" } });
+  await api.post("/job/definition/{definitionId}/clone", undefined, { path: { definitionId: "d" } });
+  // @ts-expect-error a required body may not
+  await api.post("/dataset/{datasetId}/datapoint", undefined, { path: { datasetId: "d" } });
+}
