@@ -102,6 +102,46 @@ const ORDERS = Array.from({ length: 25 }, (_, i) => ({
   isPublic: false,
 }));
 
+const ORDER_FIELDS = { order_name: "orderName", state: "state", order_date: "orderDate" } as const;
+
+/**
+ * GET /orders' filters and sort as the description declares them: deepObject filters
+ * `field[op]=value` (`eq`, `neq`, `contains`, `starts_with`, `ends_with`, `in` as repeated keys) and
+ * `sort=field` / `sort=-field` (repeated). Anything else is a 400, as a strict API would answer.
+ */
+function filterOrders(query: URLSearchParams): typeof ORDERS | Response {
+  let orders = [...ORDERS];
+  for (const [key, value] of query) {
+    const filter = /^(\w+)\[(\w+)\]$/.exec(key);
+    if (!filter) {
+      if (["page", "page_size", "sort"].includes(key)) continue;
+      return problem(400, "One or more validation errors occurred.", undefined, { errors: { [key]: ["Unknown"] } });
+    }
+    const field = ORDER_FIELDS[filter[1] as keyof typeof ORDER_FIELDS];
+    const text = (order: (typeof ORDERS)[number]) => String(order[field]);
+    const tests: Record<string, (v: string) => boolean> = {
+      eq: (v) => v === value,
+      neq: (v) => v !== value,
+      contains: (v) => v.includes(value),
+      starts_with: (v) => v.startsWith(value),
+      ends_with: (v) => v.endsWith(value),
+      in: (v) => query.getAll(key).includes(v),
+    };
+    const test = tests[filter[2]!];
+    if (!field || !test) {
+      return problem(400, "One or more validation errors occurred.", undefined, { errors: { [key]: ["Unknown"] } });
+    }
+    orders = orders.filter((order) => test(text(order)));
+  }
+  for (const sort of query.getAll("sort").reverse()) { // the first key sorts last, so it wins
+    const field = ORDER_FIELDS[sort.replace(/^-/, "") as keyof typeof ORDER_FIELDS];
+    if (!field) continue;
+    const sign = sort.startsWith("-") ? -1 : 1;
+    orders.sort((a, b) => sign * String(a[field]).localeCompare(String(b[field])));
+  }
+  return orders;
+}
+
 function emptyStats(): StandInStats {
   return {
     tokenRequests: 0,
@@ -118,7 +158,8 @@ function emptyStats(): StandInStats {
  * Creates a stand-in of Rapidata's identity server and API.
  *
  * Routes: `POST /connect/token` (client credentials; `client_secret_basic` or `client_secret_post`),
- * `GET /orders`, `GET /order/{id}`, `POST /dataset` (bearer token with the API audience required),
+ * `GET /orders` (`page`, `page_size`, filters such as `state[eq]=…`, `sort`), `GET /order/{id}`, `POST /dataset`
+ * (bearer token with the API audience required),
  * and for tests driven over HTTP: `POST /__stand-in/clients`, `GET /__stand-in/stats?client_id=`,
  * `POST /__stand-in/revoke?client_id=`, `POST /__stand-in/hold?client_id=`,
  * `POST /__stand-in/release?client_id=`, `POST /__stand-in/faults?client_id=` (a JSON `FaultPlan`), `ANY /__stand-in/echo?status=200` (what arrived, no auth
@@ -297,9 +338,11 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     if (request.method === "GET" && path === "/orders") {
       const page = Math.max(1, Number(url.searchParams.get("page") ?? "1") || 1);
       const pageSize = Math.min(100, Math.max(1, Number(url.searchParams.get("page_size") ?? "10") || 10));
-      const items = ORDERS.slice((page - 1) * pageSize, page * pageSize);
-      const totalPages = Math.ceil(ORDERS.length / pageSize);
-      return json(200, { total: ORDERS.length, page, pageSize, items, totalPages }, trace);
+      const found = filterOrders(url.searchParams);
+      if (found instanceof Response) return found;
+      const items = found.slice((page - 1) * pageSize, page * pageSize);
+      const totalPages = Math.ceil(found.length / pageSize);
+      return json(200, { total: found.length, page, pageSize, items, totalPages }, trace);
     }
     const order = /^\/order\/([^/]+)$/.exec(path);
     if (request.method === "GET" && order) {

@@ -155,6 +155,19 @@ describe("typed API: answers and errors", () => {
     assert.match(datasetId, /^dataset-/);
   });
 
+  it("filters and sorts GET /orders on the stand-in with deepObject filters and repeated sort keys", async () => {
+    const api = typed((await standInClient()).rapidata);
+    const completed = await api.get("/orders", { query: { state: { eq: "Completed" }, page_size: 100 } });
+    assert.equal(completed.total, 9);
+    assert.ok(completed.items.every((order) => order.state === "Completed"));
+    const named = await api.get("/orders", {
+      query: { order_name: { in: ["Order 2", "Order 12"], contains: "2" }, sort: ["-order_name"] },
+    });
+    assert.deepEqual(named.items.map((order) => order.orderName), ["Order 2", "Order 12"]);
+    const none = await api.get("/orders", { query: { order_name: { starts_with: "Nope" } } });
+    assert.deepEqual([none.total, none.items.length], [0, 0]);
+  });
+
   it("narrows errors to the declared ProblemDetails / ValidationProblemDetails with isApiProblem", async () => {
     const api = typed((await standInClient()).rapidata);
     const notFound = await api.get("/order/{orderId}", { path: { orderId: "no such/order" } }).catch((e) => e);
