@@ -90,11 +90,11 @@ export async function login(options: LoginOptions = {}): Promise<StoredCredentia
   const { signal } = options;
   const deadline = Date.now() + (options.timeout ?? 300_000);
   const requestTimeout = options.requestTimeout ?? 30_000;
+  const late = () => failure(`${base} did not answer within ${requestTimeout} ms`);
   /** One request, settled within `requestTimeout` even if the server (or `fetch`) never answers. */
   const call = async (path: string, init: RequestInit = {}) => {
     const headers = new Headers(init.headers);
     headers.set("x-client", X_CLIENT);
-    const late = () => failure(`${base} did not answer within ${requestTimeout} ms`);
     try {
       return await race(
         requestTimeout,
@@ -114,8 +114,9 @@ export async function login(options: LoginOptions = {}): Promise<StoredCredentia
       throw failure(`${what} answered HTTP ${response.status}`);
     }
     try {
-      return await response.json() as Record<string, unknown>;
-    } catch {
+      return await race(requestTimeout, late, signal, () => response.json(), true) as Record<string, unknown>;
+    } catch (error) {
+      if (error instanceof RapidataError || signal?.aborted) throw error;
       throw failure(`${what} answered with something that is not JSON`);
     }
   };

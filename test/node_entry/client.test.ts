@@ -158,6 +158,12 @@ describe("login (browser bridge flow against the stand-in)", () => {
       login({ authUrl: standInUrl, file, fetch: silent, requestTimeout: 100, onUrl: () => {} }),
       (error: Error) => isRapidataError(error) && error.code === "ERR_LOGIN" && /did not answer/.test(error.message),
     );
+    // Headers, then a body that never ends.
+    const trickle = () => Promise.resolve(new Response(new ReadableStream({ pull: () => new Promise(() => {}) })));
+    await assert.rejects(
+      login({ authUrl: standInUrl, file, fetch: trickle, requestTimeout: 100, onUrl: () => {} }),
+      (error: Error) => isRapidataError(error) && error.code === "ERR_LOGIN" && /did not answer/.test(error.message),
+    );
     await assert.rejects(login({ authUrl: "http://auth.example.com", file }), /must use https:/);
     await assert.rejects(login({ authUrl: "https://user:hunter2@auth.example.com", file }), (error: Error) => {
       assert.match(error.message, /must not contain credentials/);
