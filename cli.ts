@@ -16,9 +16,9 @@
 import { realpathSync } from "node:fs";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { main } from "./src/node/cli.ts";
+import { main } from "./node/cli.ts";
 
-export { type CliIo, main } from "./src/node/cli.ts";
+export { type CliIo, main } from "./node/cli.ts";
 
 /** True when this module is the program (node, npx, deno run), not an import. */
 function isProgram(): boolean {

@@ -15,7 +15,7 @@
  * @module
  */
 
-export { createClient, type NodeClientOptions } from "./src/node/client.ts";
+export { createClient, type NodeClientOptions } from "./node/client.ts";
 export {
   authBase,
   credentialsFile,
@@ -24,5 +24,5 @@ export {
   removeCredentials,
   saveCredentials,
   type StoredCredentials,
-} from "./src/node/credentials.ts";
-export { login, type LoginOptions, openBrowser } from "./src/node/login.ts";
+} from "./node/credentials.ts";
+export { login, type LoginOptions, openBrowser } from "./node/login.ts";

@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { createStandIn } from "../src/testing/mod.ts";
-import { serve } from "../src/testing/node_server.ts";
+import { serve } from "../test/support/node_server.ts";
 import { bundleWorker } from "../test/support/bundle_worker.ts";
 
 const ISOLATES = Number(process.env.FLEET_ISOLATES ?? 100);

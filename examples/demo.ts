@@ -6,11 +6,11 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { DEFAULT_SCOPE } from "../mod.ts";
 import { createStandIn, type StandInStats } from "../src/testing/mod.ts";
-import { serve } from "../src/testing/node_server.ts";
+import { bundleWorker } from "../test/support/bundle_worker.ts";
+import { serve } from "../test/support/node_server.ts";
 
 const BURST = 100;
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -54,19 +54,11 @@ try {
   console.log(`Rapidata stand-in on ${server.url} (scope "${DEFAULT_SCOPE}")`);
 
   // 1. The Worker example, bundled as wrangler would, in workerd via Miniflare: a concurrent burst.
-  const bundle = await build({
-    entryPoints: [`${root}examples/worker/src/index.ts`],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    conditions: ["workerd", "worker", "browser"],
-    write: false,
-    logLevel: "silent",
-  });
+  const script = await bundleWorker(new URL("worker/src/index.ts", import.meta.url));
   const workerEnv = envFor("workerd");
   const mf = new Miniflare({
     modules: true,
-    script: bundle.outputFiles[0]!.text,
+    script,
     compatibilityDate: "2026-04-01",
     bindings: workerEnv,
   });

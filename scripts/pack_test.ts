@@ -14,7 +14,7 @@ import { promisify } from "node:util";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { createStandIn } from "../src/testing/mod.ts";
-import { serve } from "../src/testing/node_server.ts";
+import { serve } from "../test/support/node_server.ts";
 
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL("..", import.meta.url));

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { createClient, RapidataError } from "../../mod.ts";
 import { createStandIn } from "../../src/testing/mod.ts";
-import { serve, type Served } from "../../src/testing/node_server.ts";
+import { serve, type Served } from "../support/node_server.ts";
 
 const standIn = createStandIn();
 let server: Served;

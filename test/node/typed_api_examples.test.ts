@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { createStandIn } from "../../src/testing/mod.ts";
-import { serve, type Served } from "../../src/testing/node_server.ts";
+import { serve, type Served } from "../support/node_server.ts";
 
 const root = new URL("../../", import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), "utf8");

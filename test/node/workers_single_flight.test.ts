@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { createStandIn } from "../../src/testing/mod.ts";
-import { serve, type Served } from "../../src/testing/node_server.ts";
+import { serve, type Served } from "../support/node_server.ts";
 import { bundleWorker } from "../support/bundle_worker.ts";
 
 const standIn = createStandIn();

@@ -117,7 +117,7 @@ describe("credentials file (Python SDK format)", () => {
     const original = fs.readFileSync(file, "utf8");
     // A child process that dies where the rename would happen.
     const script = join(dir, "crash.mjs");
-    const credentials = new URL("../../src/node/credentials.ts", import.meta.url).href;
+    const credentials = new URL("../../node/credentials.ts", import.meta.url).href;
     fs.writeFileSync(
       script,
       `import fs from "node:fs";

@@ -4,7 +4,7 @@
  */
 import type { TestProject } from "vitest/node";
 import { createStandIn } from "../../src/testing/mod.ts";
-import { serve, type Served } from "../../src/testing/node_server.ts";
+import { serve, type Served } from "../support/node_server.ts";
 
 let servers: Served[] = [];
 

@@ -7,8 +7,9 @@
 
 import fs from "node:fs";
 import process from "node:process";
-import { type ClientOptions, createClient as createCoreClient, type RapidataClient } from "../client.ts";
-import { RapidataError } from "../errors.ts";
+import { type ClientOptions, createClient as createCoreClient, type RapidataClient } from "../src/client.ts";
+import { resolveEndpoints } from "../src/environments.ts";
+import { RapidataError } from "../src/errors.ts";
 import { authBase, loadCredentials } from "./credentials.ts";
 
 /** Options of the Node/Deno {@link createClient}: the core options, all optional. */
@@ -74,7 +75,7 @@ function tokenFileClient(file: string, options: ClientOptions): RapidataClient {
       return Promise.reject(error);
     }
   };
-  const { apiUrl, tokenEndpoint } = createCoreClient({ ...options, token: "-" });
+  const { apiUrl, tokenEndpoint } = resolveEndpoints(options.environment, options.apiUrl, options.authUrl);
   const wrapper: RapidataClient = {
     fetch: (input, init) => use((c) => c.fetch(input, init)),
     get: (path, request) => use((c) => c.get(path, request)),

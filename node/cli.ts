@@ -8,8 +8,9 @@
 import fs from "node:fs";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { isRapidataError } from "../errors.ts";
-import { VERSION } from "../version.ts";
+import { isRapidataError } from "../src/errors.ts";
+import { decodeJwt } from "../src/testing/jwt.ts";
+import { VERSION } from "../src/version.ts";
 import { createClient } from "./client.ts";
 import { authBase, credentialsFile, removeCredentials } from "./credentials.ts";
 import { login } from "./login.ts";
@@ -73,18 +74,7 @@ function distance(a: string, b: string): number {
 }
 
 /** The payload of a JWT, or undefined when the token is not one. */
-function claimsOf(token: string): Record<string, unknown> | undefined {
-  const part = token.split(".")[1];
-  if (token.split(".").length !== 3 || !part) return undefined;
-  try {
-    const claims = JSON.parse(new TextDecoder().decode(
-      Uint8Array.from(atob(part.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)),
-    ));
-    return claims !== null && typeof claims === "object" ? claims : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const claimsOf = (token: string) => token.split(".").length === 3 ? decodeJwt(token) : undefined;
 
 function relative(ms: number): string {
   const minutes = Math.round(Math.abs(ms) / 60_000);

@@ -14,7 +14,7 @@ import fs from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
-import { resolveEndpoints } from "../environments.ts";
+import { resolveEndpoints } from "../src/environments.ts";
 
 /** Credentials of one Rapidata API client, as stored by `rapidata-fetch login` or the Python SDK. */
 export interface StoredCredentials {
