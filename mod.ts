@@ -22,9 +22,11 @@ export {
   type RapidataRequestInit,
   type RequestOptions,
 } from "./src/client.ts";
-export type { RapidataEvent, RetryOptions } from "./src/retry.ts";
-export type { ClientAuthentication } from "./src/client_credentials.ts";
-export { DEFAULT_SCOPE } from "./src/environments.ts";
+export type { RapidataEvent } from "./src/events.ts";
+export type { RetryOptions } from "./src/http/retry.ts";
+export type { ClientAuthentication } from "./src/token/grant.ts";
+export type { WaitUntil } from "./src/token/source.ts";
+export { DEFAULT_SCOPE } from "./src/options.ts";
 export { type EnvSource, fromEnv } from "./src/env.ts";
 export {
   isRapidataError,
@@ -34,7 +36,7 @@ export {
   type RapidataErrorCode,
   RapidataTimeoutError,
 } from "./src/errors.ts";
-export type { Query, QueryValue } from "./src/url.ts";
+export type { Query, QueryValue } from "./src/http/url.ts";
 export { customStore, type RapidataTokenStore, type TokenStore } from "./src/stores/seal.ts";
 export { memoryStore } from "./src/stores/memory.ts";
 export { type KVNamespaceLike, workersKvStore } from "./src/stores/workers_kv.ts";

@@ -7,9 +7,10 @@
 
 import fs from "node:fs";
 import process from "node:process";
-import { type ClientOptions, createClient as createCoreClient, type RapidataClient } from "../src/client.ts";
-import { resolveEndpoints } from "../src/environments.ts";
+import { createClient as createCoreClient, createClientFor, type RapidataClient } from "../src/client.ts";
 import { RapidataError } from "../src/errors.ts";
+import { type ClientOptions, resolveOptions } from "../src/options.ts";
+import { fixedTokenSource, type TokenSource } from "../src/token/source.ts";
 import { authBase, loadCredentials } from "./credentials.ts";
 
 /** Options of the Node/Deno {@link createClient}: the core options, all optional. */
@@ -51,49 +52,32 @@ function readTokenFile(file: string): { token: string; expiresAt: number } {
 }
 
 /**
- * A client on the token of `file`. The file is read again when it has changed (whoever renews the
- * token rewrites it) and in the last minute before its token expires.
+ * The token of `file` as a token source. The file is read again when it has changed (whoever renews the
+ * token rewrites it), in the last minute before its token expires, and after the API rejected its token.
+ * A failure to read it rejects the call.
  */
-function tokenFileClient(file: string, options: ClientOptions): RapidataClient {
-  let current: { client: RapidataClient; expiresAt: number; modified: number } | undefined;
-  const client = () => {
+function tokenFileSource(file: string, now: () => number): TokenSource {
+  let current: { source: TokenSource; token: string; expiresAt: number; modified: number } | undefined;
+  const source = (): TokenSource => {
     let modified = NaN;
     try {
       modified = fs.statSync(file).mtimeMs;
     } catch { /* reported by the read below */ }
-    if (!current || modified !== current.modified || Date.now() >= (current.expiresAt - TOKEN_FILE_LEEWAY) * 1000) {
+    if (!current || modified !== current.modified || now() >= (current.expiresAt - TOKEN_FILE_LEEWAY) * 1000) {
       const { token, expiresAt } = readTokenFile(file);
-      current = { client: createCoreClient({ ...options, token, expiresAt }), expiresAt, modified };
+      current = { source: fixedTokenSource(token, expiresAt * 1000, now), token, expiresAt, modified };
     }
-    return current.client;
+    return current.source;
   };
-  // A failure to read the file rejects the call (it never throws synchronously).
-  const use = <T>(call: (client: RapidataClient) => Promise<T>): Promise<T> => {
-    try {
-      return call(client());
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  return {
+    token: async (request) => await source().token(request),
+    rejected: (token) => {
+      if (current?.token === token) current = undefined; // read the file again
+      return Promise.resolve();
+    },
+    // A 401 is replayed once the file holds another token.
+    renewable: true,
   };
-  const { apiUrl, tokenEndpoint } = resolveEndpoints(options.environment, options.apiUrl, options.authUrl);
-  const wrapper: RapidataClient = {
-    fetch: (input, init) => use((c) => c.fetch(input, init)),
-    get: (path, request) => use((c) => c.get(path, request)),
-    post: (path, body, request) => use((c) => c.post(path, body, request)),
-    put: (path, body, request) => use((c) => c.put(path, body, request)),
-    patch: (path, body, request) => use((c) => c.patch(path, body, request)),
-    delete: (path, request) => use((c) => c.delete(path, request)),
-    accessToken: (request) => use((c) => c.accessToken(request)),
-    apiUrl,
-    tokenEndpoint,
-  };
-  const description = { apiUrl, tokenFile: file };
-  const inspect = () => `RapidataClient ${JSON.stringify(description)}`;
-  return Object.freeze(Object.defineProperties(wrapper, {
-    toJSON: { value: () => ({ ...description }) },
-    [Symbol.for("nodejs.util.inspect.custom")]: { value: inspect },
-    [Symbol.for("Deno.customInspect")]: { value: inspect },
-  }));
 }
 
 /**
@@ -133,7 +117,14 @@ export function createClient(options: NodeClientOptions = {}): RapidataClient {
     return createCoreClient(core);
   }
   const tokenFile = variable(env, "RAPIDATA_TOKEN_FILE");
-  if (tokenFile !== undefined) return tokenFileClient(tokenFile, core);
+  if (tokenFile !== undefined) {
+    // Validated as a client on a fixed token would be; the token itself comes from the file.
+    const resolved = resolveOptions({ ...core, token: "(token file)" });
+    return createClientFor(resolved, tokenFileSource(tokenFile, resolved.now), {
+      apiUrl: resolved.endpoints.apiUrl,
+      tokenFile,
+    });
+  }
   const clientId = variable(env, "RAPIDATA_CLIENT_ID");
   const clientSecret = variable(env, "RAPIDATA_CLIENT_SECRET");
   if (clientId !== undefined || clientSecret !== undefined) {

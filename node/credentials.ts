@@ -14,7 +14,8 @@ import fs from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
-import { resolveEndpoints } from "../src/environments.ts";
+import { resolveEndpoints } from "../src/endpoints.ts";
+import { showOnly } from "../src/internal/hide.ts";
 
 /** Credentials of one Rapidata API client, as stored by `rapidata-fetch login` or the Python SDK. */
 export interface StoredCredentials {
@@ -159,12 +160,8 @@ function view(entry: Entry, endpoint: string, file: string): StoredCredentials {
     endpoint,
     file,
   };
-  const inspect = () => `StoredCredentials ${JSON.stringify(credentials)}`;
-  return Object.freeze(Object.defineProperties(credentials, {
-    clientSecret: { value: entry.client_secret },
-    [Symbol.for("nodejs.util.inspect.custom")]: { value: inspect },
-    [Symbol.for("Deno.customInspect")]: { value: inspect },
-  })) as StoredCredentials;
+  Object.defineProperty(credentials, "clientSecret", { value: entry.client_secret });
+  return Object.freeze(showOnly(credentials, "StoredCredentials", { ...credentials })) as StoredCredentials;
 }
 
 /**

@@ -9,10 +9,10 @@
 import { spawn } from "node:child_process";
 import { hostname } from "node:os";
 import process from "node:process";
-import { race } from "../src/deadline.ts";
+import { race } from "../src/http/deadline.ts";
 import { RapidataError } from "../src/errors.ts";
-import { sleep } from "../src/retry.ts";
-import { X_CLIENT } from "../src/transport.ts";
+import { sleep } from "../src/http/retry.ts";
+import { X_CLIENT } from "../src/http/transport.ts";
 import { authBase, type CredentialsOptions, saveCredentials, type StoredCredentials } from "./credentials.ts";
 
 /** Options of {@link login}. */

@@ -3,18 +3,20 @@
  * (token endpoint, client id, scope) owns the token, so every isolate in every location asks the same
  * object and the fleet makes one token request per token lifetime.
  *
- * The broker fetches tokens itself, through the same client-credentials code as the client, keeps
- * them in its memory (nothing is written to storage) and single-flights concurrent requests. The
+ * The broker runs the client's own client-credentials token source (same defaults, retries, renewal in
+ * the background), keeps tokens in its memory (nothing is written to storage) and single-flights
+ * concurrent requests. Told of a token the API rejected, it renews instead of handing it back. The
  * client secret travels to the object inside your account (a Durable Object stub is not reachable
  * from the internet). If the broker fails, the client falls back to the token endpoint.
  *
  * @module
  */
 
-import { requestToken } from "../client_credentials.ts";
 import { RapidataError } from "../errors.ts";
-import { sleep, withRetries } from "../retry.ts";
-import { type CachedToken, cacheKey, getToken } from "../token_cache.ts";
+import type { RetryOptions } from "../http/retry.ts";
+import { resolveOptions } from "../options.ts";
+import { type CachedToken, TokenCache } from "../token/cache.ts";
+import { clientCredentialsSource } from "../token/client_credentials.ts";
 import { attempt, type RapidataTokenStore, type StoreContext, storeKey } from "./seal.ts";
 
 /** The part of a `DurableObjectNamespace` this store uses. */
@@ -27,13 +29,16 @@ export interface DurableObjectNamespaceLike {
 const BROKER_PATIENCE = 30_000;
 
 interface BrokerRequest {
-  tokenEndpoint: string;
+  authUrl: string;
   clientId: string;
   clientSecret: string;
   scope: string;
   clientAuthentication?: string;
   leeway?: number;
   timeout?: number;
+  retry?: RetryOptions;
+  /** A token the API rejected: dropped before a token is handed out. */
+  rejected?: string;
 }
 
 /**
@@ -60,29 +65,35 @@ export function durableObjectStore(namespace: DurableObjectNamespaceLike): Rapid
     bind(context: StoreContext, now, emit) {
       let key: string | undefined;
       const body: BrokerRequest = {
-        tokenEndpoint: context.tokenEndpoint,
+        authUrl: context.authUrl,
         clientId: context.clientId,
         clientSecret: context.clientSecret,
         scope: context.scope,
         clientAuthentication: context.clientAuthentication,
         leeway: context.leeway,
         timeout: context.timeout,
+        retry: context.retry,
       };
+      const ask = (rejected?: string) =>
+        attempt("get", emit, async () => {
+          const stub = namespace.get(namespace.idFromName(key ??= await storeKey(context)) as never);
+          const response = await stub.fetch("https://broker.invalid/token", {
+            method: "POST",
+            body: JSON.stringify(rejected === undefined ? body : { ...body, rejected }),
+          });
+          if (!response.ok) throw new Error(`broker answered ${response.status}`);
+          return await response.json() as CachedToken;
+        }, BROKER_PATIENCE);
       return {
-        async load() {
-          const token = await attempt("get", emit, async () => {
-            const stub = namespace.get(namespace.idFromName(key ??= await storeKey(context)) as never);
-            const response = await stub.fetch("https://broker.invalid/token", {
-              method: "POST",
-              body: JSON.stringify(body),
-            });
-            if (!response.ok) throw new Error(`broker answered ${response.status}`);
-            return await response.json() as CachedToken;
-          }, BROKER_PATIENCE);
-          // No jitter here: the broker itself serialises renewals for the whole fleet.
-          return token && now() < context.freshUntil(token) ? { ...token, stored: true } : undefined;
+        patience: BROKER_PATIENCE,
+        async load(isRejected) {
+          const token = await ask();
+          // No jitter and no "renewing" miss: the broker itself serialises renewals for the fleet, and
+          // hands out its valid token while it renews.
+          return token && now() < token.expiresAt && !isRejected?.(token.token) ? { ...token, stored: true } : undefined;
         },
         save: () => Promise.resolve(), // the broker fetched it: nothing to write
+        reject: async (token) => void await ask(token),
       };
     },
   };
@@ -93,54 +104,40 @@ export function durableObjectStore(namespace: DurableObjectNamespaceLike): Rapid
  * bind it (see the README's wrangler.toml).
  */
 export class RapidataTokenBroker {
+  /** Tokens of this object (one credential set per object), apart from any client in the isolate. */
+  readonly #cache = new TokenCache();
+
   /** @param _state the Durable Object state (unused: tokens live in memory) @param _env the Worker's env */
   constructor(_state?: unknown, _env?: unknown) {}
 
-  /** Answers `POST /token` with `{ token, issuedAt, expiresAt }`, fetching a token when needed. */
+  /**
+   * Answers `POST /token` with `{ token, issuedAt, expiresAt }`, fetching a token when needed; a
+   * `rejected` token in the request is dropped first (and never handed out).
+   */
   async fetch(request: Request): Promise<Response> {
     let body: BrokerRequest;
+    let source;
     try {
       body = await request.json() as BrokerRequest;
-    } catch {
-      return new Response("expected JSON", { status: 400 });
-    }
-    const issuer = body.tokenEndpoint.replace(/connect\/token$/, "");
-    const config = {
-      tokenEndpoint: body.tokenEndpoint,
-      issuer,
-      clientId: body.clientId,
-      clientSecret: body.clientSecret,
-      scope: body.scope,
-      clientAuthentication: body.clientAuthentication === "client_secret_post"
-        ? "client_secret_post" as const
-        : "client_secret_basic" as const,
-      fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, init),
-      timeout: body.timeout ?? 30_000,
-      now: Date.now,
-      limit: 3,
-      delay: 250,
-      maxDelay: 60_000,
-      sleep,
-      emit: () => {},
-    };
-    try {
-      const token = await getToken({
-        // Its own entry: a client in this isolate may be waiting on the broker for the very same key.
-        key: `broker\n${await cacheKey(body.tokenEndpoint, body.clientId, body.clientSecret, body.scope)}`,
-        leeway: body.leeway ?? 60,
-        now: Date.now,
-        stallAfter: Math.min(config.timeout, 5_000) + 100,
-        emit: () => {},
-        fetchToken: (renewing, waiting) =>
-          withRetries(
-            config,
-            "token",
-            () => requestToken(config),
-            (status, transient) => !renewing && (transient || status! >= 500 || status === 429),
-            { waiting },
-          ),
+      // The client's own resolution: the same validation, defaults and retry rules.
+      const resolved = resolveOptions({
+        authUrl: body.authUrl,
+        clientId: body.clientId,
+        clientSecret: body.clientSecret,
+        scope: body.scope,
+        clientAuthentication: body.clientAuthentication as "client_secret_basic" | undefined,
+        leeway: body.leeway,
+        timeout: body.timeout,
+        retry: body.retry,
       });
-      return Response.json({ token: token.token, issuedAt: token.issuedAt, expiresAt: token.expiresAt });
+      source = clientCredentialsSource({ ...resolved, grant: resolved.grant!, authUrl: resolved.endpoints.authUrl }, this.#cache);
+    } catch {
+      return new Response("expected a token request", { status: 400 });
+    }
+    try {
+      if (typeof body.rejected === "string") await source.rejected(body.rejected);
+      const { token, issuedAt, expiresAt } = await source.cached();
+      return Response.json({ token, issuedAt, expiresAt });
     } catch (error) {
       const code = error instanceof RapidataError ? error.code : "ERR_NETWORK";
       return Response.json({ code }, { status: 502 });

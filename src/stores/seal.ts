@@ -9,8 +9,10 @@
  * @module
  */
 
-import type { RapidataEvent } from "../retry.ts";
-import type { CachedToken } from "../token_cache.ts";
+import type { Emit } from "../events.ts";
+import type { RetryOptions } from "../http/retry.ts";
+import { base64url, fromBase64url } from "../internal/base64url.ts";
+import type { CachedToken } from "../token/cache.ts";
 
 /** Envelope version, the first part of every sealed value. */
 const VERSION = "rf1";
@@ -29,6 +31,8 @@ export interface TokenStore {
 /** What the client hands a store: which credential set, and how to tell a token is fresh. @internal */
 export interface StoreContext {
   readonly tokenEndpoint: string;
+  /** The auth base URL (a broker resolves its own token endpoint from it, as the client does). */
+  readonly authUrl: string;
   readonly clientId: string;
   readonly clientSecret: string;
   readonly scope: string;
@@ -38,33 +42,38 @@ export interface StoreContext {
   readonly timeout?: number;
   /** How the client authenticates at the token endpoint. */
   readonly clientAuthentication?: string;
+  /** The client's retry options (a broker retries token requests as the client would). */
+  readonly retry?: RetryOptions;
   /** Epoch ms after which a stored token should no longer be handed out (its renewal time). */
   readonly freshUntil: (token: CachedToken) => number;
 }
 
 /** The client's view of a shared store, bound to one credential set; never throws. @internal */
 export interface BoundStore {
-  /** A fresh stored token other than `renewing` (the caller's token in its renewal window). */
-  load(renewing?: CachedToken): Promise<CachedToken | undefined>;
+  /** The longest a `load` may take, in ms (a store operation's timeout). */
+  readonly patience: number;
+  /**
+   * A fresh stored token, never one `isRejected` names, nor (for stores other isolates write) `renewing`,
+   * the caller's token in its renewal window.
+   */
+  load(isRejected?: (token: string) => boolean, renewing?: CachedToken): Promise<CachedToken | undefined>;
   save(token: CachedToken): Promise<void>;
+  /** The API rejected `token`: the store no longer hands it out (deleted, or a tombstone over it). */
+  reject(token: string): Promise<void>;
 }
 
 /** A shared token store as `createClient`'s `store` option takes it (see the adapters). */
 export interface RapidataTokenStore {
   /** @internal Binds the store to one credential set. */
-  bind(context: StoreContext, now: () => number, emit: (event: RapidataEvent) => void): BoundStore;
+  bind(context: StoreContext, now: () => number, emit: Emit): BoundStore;
 }
 
-const b64u = (bytes: Uint8Array) =>
-  btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-const unb64u = (text: string) =>
-  Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
 
 /** The store key: a SHA-256 hash of (token endpoint, client id, scope). @internal */
 export async function storeKey(context: StoreContext): Promise<string> {
   const id = `${context.tokenEndpoint}\n${context.clientId}\n${context.scope}`;
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(id)));
-  return `rapidata-fetch:${b64u(digest)}`;
+  return `rapidata-fetch:${base64url(digest)}`;
 }
 
 async function sealingKey(context: StoreContext): Promise<CryptoKey> {
@@ -94,7 +103,7 @@ export async function seal(context: StoreContext, key: string, token: CachedToke
     await sealingKey(context),
     plain,
   );
-  return `${VERSION}.${b64u(iv)}.${b64u(new Uint8Array(sealed))}`;
+  return `${VERSION}.${base64url(iv)}.${base64url(new Uint8Array(sealed))}`;
 }
 
 /** Unseals a value stored under `key`; `undefined` for anything that does not unseal. @internal */
@@ -103,9 +112,9 @@ export async function unseal(context: StoreContext, key: string, value: string):
     const [version, iv, data] = value.split(".");
     if (version !== VERSION || !iv || !data) return undefined;
     const plain = await crypto.subtle.decrypt(
-      { name: "AES-GCM", iv: unb64u(iv), additionalData: encoder.encode(key) },
+      { name: "AES-GCM", iv: fromBase64url(iv), additionalData: encoder.encode(key) },
       await sealingKey(context),
-      unb64u(data),
+      fromBase64url(data),
     );
     const [token, issuedAt, expiresAt] = JSON.parse(new TextDecoder().decode(plain)) as unknown[];
     if (typeof token !== "string" || typeof issuedAt !== "number" || typeof expiresAt !== "number") return undefined;
@@ -115,14 +124,16 @@ export async function unseal(context: StoreContext, key: string, value: string):
   }
 }
 
-/** Store operations may fail or hang: neither may fail or delay an API call for long. */
-const STORE_TIMEOUT = 2_000;
+/** Store operations may fail or hang: neither may fail or delay an API call for long. @internal */
+export const STORE_TIMEOUT = 2_000;
+/** Written over a rejected token where a store cannot delete: it unseals to nothing, so it is a miss. */
+const TOMBSTONE = "rf1-rejected";
 const TIMED_OUT = Symbol("timed out");
 
 /** Runs a store operation; a failure or a timeout is reported and becomes `undefined`. @internal */
 export async function attempt<T>(
-  operation: "get" | "set",
-  emit: (event: RapidataEvent) => void,
+  operation: "get" | "set" | "delete",
+  emit: Emit,
   run: () => Promise<T>,
   limit = STORE_TIMEOUT,
 ): Promise<T | undefined> {
@@ -178,11 +189,17 @@ export function customStore(store: TokenStore): RapidataTokenStore {
     bind(context, now, emit) {
       // The key is kept as a string, never as a promise another request could be left waiting on.
       let key: string | undefined;
+      const read = async () => {
+        const value = await attempt("get", emit, async () => store.get(key ??= await storeKey(context)));
+        return typeof value === "string" ? await unseal(context, key!, value) : undefined;
+      };
       return {
-        async load(renewing) {
-          const value = await attempt("get", emit, async () => store.get(key ??= await storeKey(context)));
-          const token = typeof value === "string" ? await unseal(context, key!, value) : undefined;
-          return token && token.token !== renewing?.token ? handOut(token, context, now) : undefined;
+        patience: STORE_TIMEOUT,
+        async load(isRejected, renewing) {
+          const token = await read();
+          return token && !isRejected?.(token.token) && token.token !== renewing?.token
+            ? handOut(token, context, now)
+            : undefined;
         },
         async save(token) {
           const ttl = Math.floor((context.freshUntil(token) - now()) / 1000);
@@ -190,6 +207,16 @@ export function customStore(store: TokenStore): RapidataTokenStore {
           key ??= await storeKey(context);
           const value = await seal(context, key, token);
           await attempt("set", emit, () => store.set(key!, value, ttl));
+        },
+        async reject(token) {
+          const stored = await read();
+          if (stored?.token !== token) return; // gone already, or another isolate stored a newer one
+          if (store.delete) {
+            await attempt("delete", emit, () => store.delete!(key!));
+          } else {
+            const ttl = Math.max(1, Math.ceil((context.freshUntil(stored) - now()) / 1000));
+            await attempt("set", emit, () => store.set(key!, TOMBSTONE, ttl));
+          }
         },
       };
     },

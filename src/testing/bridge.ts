@@ -11,7 +11,7 @@
  */
 
 import { json } from "./http.ts";
-import { base64url } from "./jwt.ts";
+import { base64url } from "../internal/base64url.ts";
 
 /** What the bridge needs from the stand-in. @internal */
 export interface BridgeHost {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { base64url } from "./jwt.ts";
+import { base64url } from "../internal/base64url.ts";
 
 /** A random id with a prefix. @internal */
 export function randomId(prefix: string): string {

@@ -4,20 +4,10 @@
  * @module
  */
 
+import { base64url, fromBase64url } from "../internal/base64url.ts";
+import { decodeJwtPayload } from "../internal/jwt.ts";
+
 const encoder = new TextEncoder();
-
-/** base64url without padding. @internal */
-export function base64url(bytes: Uint8Array | string): string {
-  const data = typeof bytes === "string" ? encoder.encode(bytes) : bytes;
-  let binary = "";
-  for (const byte of data) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
-}
 
 /** A fresh HMAC key for signing. @internal */
 export function newSigningKey(): Promise<CryptoKey> {
@@ -52,12 +42,5 @@ export async function verifyJwt(key: CryptoKey, token: string): Promise<Record<s
   }
 }
 
-/** Decodes a JWT's claims without checking anything (for display). @internal */
-export function decodeJwt(token: string): Record<string, unknown> | undefined {
-  try {
-    const claims: unknown = JSON.parse(new TextDecoder().decode(fromBase64url(token.split(".")[1] ?? "")));
-    return claims !== null && typeof claims === "object" ? claims as Record<string, unknown> : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** Decodes a JWT's claims without checking anything (for display); `undefined` for a token that is no JWT. */
+export const decodeJwt: (token: string) => Record<string, unknown> | undefined = decodeJwtPayload;

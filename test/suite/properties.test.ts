@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createClient, isRapidataError, RapidataApiError } from "../../mod.ts";
-import { parseRetryAfter } from "../../src/retry.ts";
-import { appendQuery } from "../../src/url.ts";
+import { parseRetryAfter } from "../../src/http/retry.ts";
+import { appendQuery } from "../../src/http/url.ts";
 import { describe, it } from "../support/harness.ts";
 
 const RUNS = 150;

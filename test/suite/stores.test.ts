@@ -14,7 +14,7 @@ import {
   workersKvStore,
 } from "../../mod.ts";
 import type { StoreContext } from "../../src/stores/seal.ts";
-import type { CachedToken } from "../../src/token_cache.ts";
+import type { CachedToken } from "../../src/token/cache.ts";
 import { standInClient, stats } from "../support/control.ts";
 import { describe, it } from "../support/harness.ts";
 
@@ -30,6 +30,7 @@ function recordingStore() {
 
 const context = (secret: string, overrides: Partial<StoreContext> = {}): StoreContext => ({
   tokenEndpoint: "https://auth.rapidata.ai/connect/token",
+  authUrl: "https://auth.rapidata.ai",
   clientId: "client-1",
   clientSecret: secret,
   scope: "openid email api",
@@ -95,8 +96,8 @@ describe("shared token stores", () => {
     const expiries = new Set<number>();
     for (let i = 0; i < 20; i++) expiries.add((await store.load())!.expiresAt);
     assert.ok(expiries.size > 1, "isolates do not all renew at the same moment");
-    assert.equal(await store.load(token), undefined, "renewing that very token needs a new one");
-    assert.equal((await store.load({ ...token, token: "an older token" }))?.token, token.token);
+    assert.equal(await store.load(undefined, token), undefined, "renewing that very token needs a new one");
+    assert.equal((await store.load(undefined, { ...token, token: "an older token" }))?.token, token.token);
   });
 
   it("hand out only fresh tokens", async () => {
@@ -119,6 +120,7 @@ describe("shared token stores", () => {
     const bound = customStore(raw).bind(
       context(creds.clientSecret, {
         tokenEndpoint: rapidata.tokenEndpoint,
+        authUrl: rapidata.tokenEndpoint.replace("/connect/token", ""),
         clientId: creds.clientId,
         freshUntil: (t) => t.expiresAt - 60_000,
       }),

@@ -18,6 +18,7 @@ const TOKENS = (env as unknown as {
 function otherIsolate(store: RapidataTokenStore, tokenEndpoint: string, clientId: string, clientSecret: string) {
   const context: StoreContext = {
     tokenEndpoint,
+    authUrl: tokenEndpoint.replace("/connect/token", ""),
     clientId,
     clientSecret,
     scope: "openid email api",

@@ -9,16 +9,18 @@
  */
 
 import * as oauth from "oauth4webapi";
-import type { CachedToken } from "./token_cache.ts";
-import { withDeadline } from "./deadline.ts";
-import { RapidataAuthError, redact } from "./errors.ts";
-import { X_CLIENT } from "./transport.ts";
+import { RapidataAuthError, redact } from "../errors.ts";
+import { readText, TOO_LARGE } from "../http/body.ts";
+import { withDeadline } from "../http/deadline.ts";
+import { X_CLIENT } from "../http/transport.ts";
+import { decodeJwtPayload } from "../internal/jwt.ts";
+import type { CachedToken } from "./cache.ts";
 
 /** How the client authenticates at the token endpoint. */
 export type ClientAuthentication = "client_secret_basic" | "client_secret_post";
 
-/** Everything one token request needs. @internal */
-export interface GrantConfig {
+/** Everything one token request needs (resolved once by `createClient`). @internal */
+export interface GrantSettings {
   readonly tokenEndpoint: string;
   readonly issuer: string;
   readonly clientId: string;
@@ -38,18 +40,46 @@ export const MAX_LIFETIME_MS = 24 * 3_600_000;
 /** Lifetime in ms of a token response, conservative when `expires_in` is absent, capped when absurd. */
 function lifetimeOf(token: string, expiresIn: number | undefined, issuedAt: number): number {
   if (expiresIn !== undefined) return Math.min(expiresIn * 1000, MAX_LIFETIME_MS);
-  let lifetime = UNKNOWN_LIFETIME_MS;
-  const parts = token.split(".");
-  try {
-    // A JWT's `exp` (epoch seconds) can only shorten the lifetime; nothing else in it is trusted.
-    const exp: unknown = parts.length === 3 && JSON.parse(atob(parts[1]!.replace(/-/g, "+").replace(/_/g, "/"))).exp;
-    if (Number.isFinite(exp)) lifetime = Math.max(0, Math.min((exp as number) * 1000 - issuedAt, lifetime));
-  } catch { /* not a JWT */ }
-  return lifetime;
+  // A JWT's `exp` (epoch seconds) can only shorten the lifetime; nothing else in it is trusted.
+  const exp = decodeJwtPayload(token)?.exp;
+  return Number.isFinite(exp)
+    ? Math.max(0, Math.min((exp as number) * 1000 - issuedAt, UNKNOWN_LIFETIME_MS))
+    : UNKNOWN_LIFETIME_MS;
+}
+
+/** A token response is a few KiB; more than this is not read. */
+export const TOKEN_RESPONSE_LIMIT = 64 * 1024;
+
+/**
+ * The token endpoint's answer read (at most {@link TOKEN_RESPONSE_LIMIT} bytes) into one that
+ * oauth4webapi can process, without an `id_token`: a client-credentials client has no use for one, and
+ * an id_token with an unexpected issuer must not break the grant.
+ */
+async function bounded(response: Response): Promise<Response> {
+  const text = await readText(response, TOKEN_RESPONSE_LIMIT);
+  if (text === TOO_LARGE) {
+    throw new RapidataAuthError(
+      "ERR_TOKEN_RESPONSE",
+      `Rapidata token response is invalid (larger than ${TOKEN_RESPONSE_LIMIT} bytes)`,
+      response,
+    );
+  }
+  let body = text;
+  if (response.status === 200) {
+    try {
+      const json = JSON.parse(text);
+      if (json !== null && typeof json === "object" && "id_token" in json) {
+        delete json.id_token;
+        body = JSON.stringify(json);
+      }
+    } catch { /* oauth4webapi reports what is not JSON */ }
+  }
+  const { status, statusText, headers } = response;
+  return new Response(status === 204 || status === 205 || status === 304 ? null : body, { status, statusText, headers });
 }
 
 /** Throws, for whatever oauth4webapi threw while processing `response`, a {@link RapidataAuthError}. */
-async function rethrowProcessingError(config: GrantConfig, response: Response, error: unknown): Promise<never> {
+async function rethrowProcessingError(config: GrantSettings, response: Response, error: unknown): Promise<never> {
   if (response.status === 200) {
     // oauth4webapi's messages name the offending field, never its value.
     const known = error instanceof oauth.OperationProcessingError || error instanceof oauth.UnsupportedOperationError;
@@ -78,11 +108,12 @@ async function rethrowProcessingError(config: GrantConfig, response: Response, e
 
 /**
  * Requests a token with the client-credentials grant. Resolves to the token and its lifetime; rejects
- * with {@link RapidataAuthError}, `RapidataTimeoutError` or a `RapidataError` (`ERR_NETWORK`).
+ * with {@link RapidataAuthError}, `RapidataTimeoutError` or a `RapidataError` (`ERR_NETWORK`); `signal`
+ * cancels it (rejecting with its reason).
  * (Whatever settles after our deadline is ignored: `withDeadline` has already rejected by then.)
  * @internal
  */
-export function requestToken(config: GrantConfig): Promise<CachedToken> {
+export function requestToken(config: GrantSettings, signal?: AbortSignal): Promise<CachedToken> {
   const as: oauth.AuthorizationServer = { issuer: config.issuer, token_endpoint: config.tokenEndpoint };
   const client: oauth.Client = { client_id: config.clientId };
   const authenticate = config.clientAuthentication === "client_secret_post"
@@ -93,23 +124,28 @@ export function requestToken(config: GrantConfig): Promise<CachedToken> {
   const issuedAt = config.now();
 
   // Failures of the request itself become ERR_NETWORK; those of processing its answer are our errors.
-  return withDeadline("token request", config.timeout, undefined, async (signal) => {
+  return withDeadline("token request", config.timeout, signal, async (attemptSignal) => {
     const response = await oauth.clientCredentialsGrantRequest(as, client, auth, parameters, {
       [oauth.customFetch]: config.fetch,
       [oauth.allowInsecureRequests]: config.tokenEndpoint.startsWith("http:"),
       headers: { "x-client": X_CLIENT },
-      signal,
+      signal: attemptSignal,
     });
-    const result = await oauth.processClientCredentialsResponse(as, client, response).catch((error: unknown) =>
-      rethrowProcessingError(config, response, error)
+    const answer = await bounded(response);
+    const result = await oauth.processClientCredentialsResponse(as, client, answer).catch((error: unknown) =>
+      rethrowProcessingError(config, answer, error)
     );
     // oauth4webapi also accepts DPoP tokens, which this client cannot use (its words for other types).
     if (result.token_type !== "bearer") {
       await rethrowProcessingError(
         config,
-        response,
+        answer,
         new oauth.UnsupportedOperationError("unsupported `token_type` value"),
       );
+    }
+    // Sent as a header value: only visible ASCII (a broken server's newline would break `Headers`).
+    if (!/^[\x21-\x7e]+$/.test(result.access_token)) {
+      await rethrowProcessingError(config, answer, new oauth.UnsupportedOperationError("invalid `access_token` value"));
     }
     const lifetime = lifetimeOf(result.access_token, result.expires_in, issuedAt);
     return { token: result.access_token, issuedAt, expiresAt: issuedAt + lifetime };

@@ -6,10 +6,12 @@
  * @module
  */
 
+import { RapidataError } from "../errors.ts";
+import type { TransportSettings } from "../options.ts";
+import type { TokenSource, WaitUntil } from "../token/source.ts";
+import { VERSION } from "../version.ts";
 import { withDeadline } from "./deadline.ts";
-import { RapidataError } from "./errors.ts";
 import { type RetryPolicy, withRetries } from "./retry.ts";
-import { VERSION } from "./version.ts";
 
 /** Redirect hops followed for one call. */
 export const MAX_REDIRECTS = 5;
@@ -17,22 +19,15 @@ export const MAX_REDIRECTS = 5;
 /** The `X-Client` header sent to the API and the token endpoint. @internal */
 export const X_CLIENT = `RapidataFetch/${VERSION}`;
 
-/** What an exchange needs from its client. @internal */
-export interface TransportConfig extends RetryPolicy {
-  readonly fetch: typeof fetch;
-  readonly timeout: number;
-  readonly apiOrigin: string;
-  /** Extra headers of every API call (never an Authorization). */
-  readonly defaultHeaders: Headers;
-  /** The token for an API call; `rejected` is one the API has refused, to be renewed. */
-  readonly token: (
-    signal?: AbortSignal,
-    rejected?: string,
-    waitUntil?: (promise: Promise<unknown>) => void,
-  ) => Promise<string>;
-  /** False for a fixed token: renewing it would give the same token. */
-  readonly renewable: boolean;
+/** What an exchange needs: transport settings, the retry policy and the token source. @internal */
+export interface Transport {
+  readonly settings: TransportSettings;
+  readonly retry: RetryPolicy;
+  readonly source: TokenSource;
 }
+
+/** `fetch`'s init plus our per-call members. @internal */
+export type ExchangeInit = RequestInit & { deadline?: number; waitUntil?: WaitUntil };
 
 /** True for bodies that `fetch` can send again: everything but streams (and exotic iterables). @internal */
 export function isReplayableBody(body: BodyInit | null | undefined): boolean {
@@ -57,12 +52,13 @@ const BODY_HEADERS = ["type", "length", "encoding", "language", "location"];
  * be sent again. A 401 to our token makes the client renew it and send once more. @internal
  */
 export async function exchange(
-  config: TransportConfig,
+  transport: Transport,
   url: URL,
-  init: RequestInit & { deadline?: number; waitUntil?: (promise: Promise<unknown>) => void } | undefined,
+  init: ExchangeInit | undefined,
   request?: Request,
 ): Promise<{ response: Response; bearer?: string }> {
-  if (url.origin !== config.apiOrigin) return { response: await config.fetch(request ?? url, init) };
+  const { settings, retry, source } = transport;
+  if (url.origin !== settings.apiOrigin) return { response: await settings.fetch(request ?? url, init) };
   const pick = <K extends "method" | "headers" | "redirect" | "signal">(key: K) => init?.[key] ?? request?.[key];
   let method = (pick("method") ?? "GET").toUpperCase();
   let body = init?.body ?? null;
@@ -73,10 +69,11 @@ export async function exchange(
   const redirect = pick("redirect") ?? "follow";
   const signal = pick("signal") ?? undefined;
   const headers = new Headers(pick("headers"));
-  for (const [name, value] of config.defaultHeaders) if (!headers.has(name)) headers.set(name, value);
+  for (const [name, value] of settings.headers) if (!headers.has(name)) headers.set(name, value);
   headers.set("x-client", X_CLIENT);
   const idempotent = IDEMPOTENT.includes(method) || headers.has("idempotency-key");
-  let token = headers.has("authorization") ? undefined : await config.token(signal, undefined, init?.waitUntil);
+  const tokenRequest = { signal, deadline: init?.deadline, waitUntil: init?.waitUntil };
+  let token = headers.has("authorization") ? undefined : await source.token(tokenRequest);
   let bearer = token; // on the current hop: `headers` carries it as Authorization
 
   /** One attempt, following redirects; leaves `url`, `method`, `body` and `bearer` as sent last. */
@@ -85,10 +82,10 @@ export async function exchange(
       if (bearer !== undefined) headers.set("authorization", `Bearer ${bearer}`);
       const response = await withDeadline(
         "API request",
-        config.timeout,
+        settings.timeout,
         signal,
         (attemptSignal) =>
-          config.fetch(url.href, {
+          settings.fetch(url.href, {
             ...init, // other members (`cache`, `keepalive`, …) pass through; ours win
             method,
             headers,
@@ -132,7 +129,7 @@ export async function exchange(
 
   const attempt = () =>
     withRetries(
-      config,
+      retry,
       "api",
       send,
       // 429 / 503: the server did not process the request. The rest only when a repeat is harmless.
@@ -142,12 +139,17 @@ export async function exchange(
       { signal, deadline: init?.deadline },
     );
   let response = await attempt();
-  // A 401 to our token (still sent on the last hop): renew it and send once more.
-  if (response.status === 401 && bearer !== undefined && config.renewable && replayable) {
-    await response.body?.cancel();
-    config.emit({ type: "replay", status: 401 });
-    bearer = token = await config.token(signal, token);
-    response = await attempt();
+  // A 401 to our token (still sent on the last hop): every layer forgets it; renew and send once more.
+  // (Only with another token: a source that can give none, such as an unchanged token file, gets the 401.)
+  if (response.status === 401 && bearer !== undefined && source.renewable && replayable) {
+    await source.rejected(token!);
+    const renewed = await source.token(tokenRequest);
+    if (renewed !== token) {
+      await response.body?.cancel();
+      retry.emit({ type: "replay", status: 401 });
+      bearer = token = renewed;
+      response = await attempt();
+    }
   }
   return { response, bearer: token };
 }

@@ -7,7 +7,8 @@
  */
 
 import { ELAPSED, race } from "./deadline.ts";
-import { RapidataError } from "./errors.ts";
+import { RapidataError } from "../errors.ts";
+import type { Emit } from "../events.ts";
 
 /** Retries of failed requests; `false` turns them off. */
 export interface RetryOptions {
@@ -19,25 +20,6 @@ export interface RetryOptions {
   maxDelay?: number;
 }
 
-/**
- * What `onEvent` receives. None of these carries a secret or a token.
- *
- * - `token`: a token was obtained, from the token endpoint or (`stored`) a shared store; `renewal` when
- *   a valid one was being replaced; valid `expiresIn` s.
- * - `grace`: renewing failed, but the cached token is valid for `expiresIn` more seconds and stays in use.
- * - `retry`: attempt `attempt` of the token request or API call starts after `delay` ms, because of
- *   HTTP `status` or error `code`.
- * - `replay`: the API answered 401; the client got a fresh token and sends the request once more.
- * - `store`: the shared token store failed (or took longer than 2 s) on `get` or `set`; the call goes on
- *   without it.
- */
-export type RapidataEvent =
-  | { type: "token"; renewal: boolean; expiresIn: number; stored: boolean }
-  | { type: "grace"; expiresIn: number; code: string; status?: number }
-  | { type: "retry"; target: "token" | "api"; attempt: number; delay: number; status?: number; code?: string }
-  | { type: "replay"; status: 401 }
-  | { type: "store"; operation: "get" | "set"; timeout: boolean };
-
 /** The resolved policy plus the client's clock, sleep and event hook. @internal */
 export interface RetryPolicy {
   readonly limit: number;
@@ -45,7 +27,7 @@ export interface RetryPolicy {
   readonly maxDelay: number;
   readonly now: () => number;
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
-  readonly emit: (event: RapidataEvent) => void;
+  readonly emit: Emit;
 }
 
 /**
@@ -74,7 +56,8 @@ export function parseRetryAfter(value: string | null, now: number): number | und
  * Runs `attempt` and retries it under `policy` while `retryable` says so, at most `policy.limit` times
  * and never past `deadline` (epoch ms on the policy's clock). `retryable` gets the HTTP status of the
  * result's or the error's `response` (where `Retry-After` is read too) and whether the attempt failed
- * with a network error or a timeout. `waiting` hears of each wait before it starts. Resolves to the
+ * with a network error or a timeout. `waiting` hears of each wait (and the failure it follows) before it
+ * starts. Resolves to the
  * last result, rejects with the last error. @internal
  */
 export async function withRetries<T extends object>(
@@ -82,7 +65,7 @@ export async function withRetries<T extends object>(
   target: "token" | "api",
   attempt: () => Promise<T>,
   retryable: (status: number | undefined, transient: boolean, error: unknown) => boolean,
-  options: { signal?: AbortSignal; deadline?: number; waiting?: (ms: number) => void } = {},
+  options: { signal?: AbortSignal; deadline?: number; waiting?: (ms: number, error: unknown) => void } = {},
 ): Promise<T> {
   for (let retry = 1;; retry++) {
     let result: T | undefined; // always set when the attempt succeeds
@@ -110,7 +93,7 @@ export async function withRetries<T extends object>(
     policy.emit({ type: "retry", target, attempt: retry, delay, status, code });
     // Discard an API answer before asking again (a token endpoint's answer has been read already).
     await (result as Response | undefined)?.body?.cancel();
-    options.waiting?.(delay);
+    options.waiting?.(delay, error ?? result);
     await policy.sleep(delay, options.signal);
   }
 }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { RapidataError, RapidataTimeoutError } from "./errors.ts";
+import { RapidataError, RapidataTimeoutError } from "../errors.ts";
 
 /** What {@link race} rejects with after `ms` when the caller only waits (`() => ELAPSED`). @internal */
 export const ELAPSED = Symbol("elapsed");

@@ -1,5 +1,5 @@
 /**
- * Rapidata environments are domains: `rapidata.ai` (production), `rabbitdata.ch` (test),
+ * Endpoints. Rapidata environments are domains: `rapidata.ai` (production), `rabbitdata.ch` (test),
  * `rapidata.dev` (local). Each maps to fixed API and auth URLs; no discovery request is made.
  *
  * @module
@@ -7,22 +7,14 @@
 
 import { invalidOption } from "./errors.ts";
 
-/**
- * The scope requested by default, as Rapidata's Python SDK does. The `api` scope is what makes the
- * identity server issue tokens whose audience is the Rapidata API (`https://api.rapidata.ai`).
- *
- * @example
- * ```ts
- * import { DEFAULT_SCOPE, createClient } from "@rapidata/fetch";
- * const rapidata = createClient({ clientId: "id", clientSecret: "secret", scope: `${DEFAULT_SCOPE} profile` });
- * ```
- */
-export const DEFAULT_SCOPE = "openid email api";
-
 /** The endpoints a client talks to. @internal */
 export interface Endpoints {
   /** API base, no trailing slash, e.g. `https://api.rapidata.ai`. */
   apiUrl: string;
+  /** The API's origin: the only origin that sees our token and headers. */
+  apiOrigin: string;
+  /** Auth base, no trailing slash, e.g. `https://auth.rapidata.ai`. */
+  authUrl: string;
   /** `<auth base>/connect/token` */
   tokenEndpoint: string;
   /** `<auth base>/` */
@@ -63,5 +55,11 @@ export function resolveEndpoints(environment: unknown, apiUrl?: unknown, authUrl
   const domain = environment?.toLowerCase() ?? "rapidata.ai";
   const apiBase = apiUrl === undefined ? `https://api.${domain}` : checkBaseUrl(apiUrl, "apiUrl");
   const authBase = authUrl === undefined ? `https://auth.${domain}` : checkBaseUrl(authUrl, "authUrl");
-  return { apiUrl: apiBase, tokenEndpoint: `${authBase}/connect/token`, issuer: `${authBase}/` };
+  return {
+    apiUrl: apiBase,
+    apiOrigin: new URL(apiBase).origin,
+    authUrl: authBase,
+    tokenEndpoint: `${authBase}/connect/token`,
+    issuer: `${authBase}/`,
+  };
 }

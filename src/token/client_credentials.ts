@@ -1,0 +1,116 @@
+/**
+ * The client-credentials token source: memory (the {@link TokenCache}), then the shared store, then the
+ * token endpoint with retries. The Durable Object broker runs this same source.
+ *
+ * @module
+ */
+
+import type { RapidataAuthError } from "../errors.ts";
+import type { Emit } from "../events.ts";
+import { type RetryPolicy, withRetries } from "../http/retry.ts";
+import type { RapidataTokenStore } from "../stores/seal.ts";
+import { type CachedToken, type CacheSettings, defaultCache, type Fetcher, renewAt, type TokenCache } from "./cache.ts";
+import { type GrantSettings, requestToken } from "./grant.ts";
+import type { TokenRequest, TokenSource, WaitUntil } from "./source.ts";
+
+/** OAuth errors that no retry can fix. */
+const FINAL_OAUTH = ["invalid_client", "invalid_scope", "unauthorized_client"];
+
+/** What the source needs (parts of the resolved options). @internal */
+export interface CredentialsSettings {
+  readonly grant: GrantSettings;
+  readonly authUrl: string;
+  readonly renewal: { readonly leeway: number; readonly stallAfter: number };
+  readonly retry: RetryPolicy;
+  readonly emit: Emit;
+  readonly store?: RapidataTokenStore;
+  readonly waitUntil?: WaitUntil;
+}
+
+/** A client-credentials {@link TokenSource} that can also give the token with its times. @internal */
+export interface ClientCredentialsSource extends TokenSource {
+  /** The token for this call, with its issue and expiry times. */
+  cached(request?: TokenRequest): Promise<CachedToken>;
+}
+
+/** The cache key of a credential set; the secret only enters as a SHA-256 digest. @internal */
+export async function cacheKey(grant: GrantSettings): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(grant.clientSecret));
+  return `${grant.tokenEndpoint}\n${grant.clientId}\n${grant.scope}\n${new Uint8Array(digest)}`; // digest as "12,3,…"
+}
+
+/**
+ * Which token-request failures are retried: network errors, timeouts, 5xx and 429, never an OAuth error
+ * that no retry can fix. A renewal is tried once: it has a valid token to fall back on.
+ */
+function retryable(renewing: CachedToken | undefined) {
+  return (status: number | undefined, transient: boolean, error: unknown) =>
+    !renewing && (transient ||
+      ((status! >= 500 || status === 429) && !FINAL_OAUTH.includes((error as RapidataAuthError).error!)));
+}
+
+/**
+ * Tokens by the client-credentials grant, cached in `cache` (shared by every client of the isolate by
+ * default), shared through the store when there is one. @internal
+ */
+export function clientCredentialsSource(
+  settings: CredentialsSettings,
+  cache: TokenCache = defaultCache,
+): ClientCredentialsSource {
+  const { grant, renewal, retry, emit } = settings;
+  const { leeway } = renewal;
+  const cacheSettings: CacheSettings = { ...renewal, now: grant.now, emit, waitUntil: settings.waitUntil };
+  const shared = settings.store?.bind(
+    {
+      tokenEndpoint: grant.tokenEndpoint,
+      authUrl: settings.authUrl,
+      clientId: grant.clientId,
+      clientSecret: grant.clientSecret,
+      scope: grant.scope,
+      clientAuthentication: grant.clientAuthentication,
+      leeway,
+      timeout: grant.timeout,
+      retry: { limit: retry.limit, delay: retry.delay, maxDelay: retry.maxDelay },
+      freshUntil: (token) => renewAt(token, leeway),
+    },
+    grant.now,
+    emit,
+  );
+  const fetcher: Fetcher = async (control) => {
+    const { renewing } = control;
+    if (shared) {
+      // A token another isolate stored is as good as a new one, unless it is rejected.
+      control.progress(shared.patience);
+      const stored = await shared.load(control.isRejected, renewing);
+      if (stored) return { token: stored };
+    }
+    const token = await withRetries(
+      retry,
+      "token",
+      () => {
+        control.progress(0);
+        return requestToken(grant, control.signal);
+      },
+      retryable(renewing),
+      { signal: control.signal, deadline: control.deadline, waiting: control.progress },
+    );
+    // Landed in memory first; the store write is finished afterwards.
+    return { token, after: shared?.save(token) };
+  };
+  // A string once computed: no caller ever awaits a promise another request started (Workers hazard).
+  let key: string | undefined;
+  const cached = async (request?: TokenRequest) => {
+    key ??= await cacheKey(grant);
+    return cache.token(key, cacheSettings, fetcher, request);
+  };
+  return {
+    cached,
+    token: async (request) => (await cached(request)).token,
+    async rejected(token) {
+      key ??= await cacheKey(grant);
+      cache.reject(key, token);
+      await shared?.reject(token);
+    },
+    renewable: true,
+  };
+}
