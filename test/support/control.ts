@@ -65,3 +65,15 @@ export function claims(token: string): Record<string, unknown> {
   const part = token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/");
   return JSON.parse(atob(part));
 }
+
+/**
+ * Waits until `condition` holds (background work such as a renewal has landed), checking every 10 ms for
+ * at most 5 s; fails if it never does. Not a timing assertion: the bound only keeps a broken test from hanging.
+ */
+export async function eventually(condition: () => boolean | Promise<boolean>, what = "condition"): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`${what} not reached within 5 s`);
+}
