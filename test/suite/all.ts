@@ -5,6 +5,7 @@ import "./faults.test.ts";
 import "./fetch.test.ts";
 import "./json.test.ts";
 import "./options.test.ts";
+import "./pipeline.test.ts";
 import "./properties.test.ts";
 import "./stand_in.test.ts";
 import "./stores.test.ts";
