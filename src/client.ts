@@ -10,7 +10,7 @@ import { withDeadline } from "./http/deadline.ts";
 import { exchange, isReplayableBody, type Transport } from "./http/transport.ts";
 import { appendQuery, type Query, resolveUrl } from "./http/url.ts";
 import { showOnly } from "./internal/hide.ts";
-import { type ClientOptions, resolveOptions, type ResolvedOptions, type Runtime } from "./options.ts";
+import { type ClientOptions, type ResolvedOptions, resolveOptions, type Runtime } from "./options.ts";
 import { clientCredentialsSource } from "./token/client_credentials.ts";
 import { fixedTokenSource, type TokenSource, type WaitUntil } from "./token/source.ts";
 

@@ -90,7 +90,9 @@ export function durableObjectStore(namespace: DurableObjectNamespaceLike): Rapid
           const token = await ask();
           // No jitter and no "renewing" miss: the broker itself serialises renewals for the fleet, and
           // hands out its valid token while it renews.
-          return token && now() < token.expiresAt && !isRejected?.(token.token) ? { ...token, stored: true } : undefined;
+          return token && now() < token.expiresAt && !isRejected?.(token.token)
+            ? { ...token, stored: true }
+            : undefined;
         },
         save: () => Promise.resolve(), // the broker fetched it: nothing to write
         reject: async (token) => void await ask(token),
@@ -130,7 +132,10 @@ export class RapidataTokenBroker {
         timeout: body.timeout,
         retry: body.retry,
       });
-      source = clientCredentialsSource({ ...resolved, grant: resolved.grant!, authUrl: resolved.endpoints.authUrl }, this.#cache);
+      source = clientCredentialsSource(
+        { ...resolved, grant: resolved.grant!, authUrl: resolved.endpoints.authUrl },
+        this.#cache,
+      );
     } catch {
       return new Response("expected a token request", { status: 400 });
     }

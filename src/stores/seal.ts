@@ -68,7 +68,6 @@ export interface RapidataTokenStore {
   bind(context: StoreContext, now: () => number, emit: Emit): BoundStore;
 }
 
-
 /** The store key: a SHA-256 hash of (token endpoint, client id, scope). @internal */
 export async function storeKey(context: StoreContext): Promise<string> {
   const id = `${context.tokenEndpoint}\n${context.clientId}\n${context.scope}`;

@@ -121,7 +121,12 @@ export class TokenCache {
    * background renewal runs; otherwise the result of the one fetch in progress (started here if
    * there is none). `request.signal` stops this caller's wait only.
    */
-  async token(key: string, settings: CacheSettings, fetcher: Fetcher, request: TokenRequest = {}): Promise<CachedToken> {
+  async token(
+    key: string,
+    settings: CacheSettings,
+    fetcher: Fetcher,
+    request: TokenRequest = {},
+  ): Promise<CachedToken> {
     const entry = this.#entry(key, settings.now);
     const now = settings.now();
     const current = entry.current;

@@ -75,7 +75,11 @@ async function bounded(response: Response): Promise<Response> {
     } catch { /* oauth4webapi reports what is not JSON */ }
   }
   const { status, statusText, headers } = response;
-  return new Response(status === 204 || status === 205 || status === 304 ? null : body, { status, statusText, headers });
+  return new Response(status === 204 || status === 205 || status === 304 ? null : body, {
+    status,
+    statusText,
+    headers,
+  });
 }
 
 /** Throws, for whatever oauth4webapi threw while processing `response`, a {@link RapidataAuthError}. */

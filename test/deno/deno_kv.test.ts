@@ -7,6 +7,7 @@ import type { StoreContext } from "../../src/stores/seal.ts";
 import { createStandIn } from "../../src/testing/mod.ts";
 
 const context = (clientId: string, clientSecret: string, tokenEndpoint: string): StoreContext => ({
+  authUrl: tokenEndpoint.replace("/connect/token", ""),
   tokenEndpoint,
   clientId,
   clientSecret,

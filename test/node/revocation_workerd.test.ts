@@ -80,11 +80,13 @@ afterAll(async () => {
 });
 
 describe("revocation in workerd: a token the API rejected is not handed out again", () => {
-  for (const [store, label] of [
-    ["kv", "workersKvStore(env.TOKENS)"],
-    ["cache", "cacheApiStore()"],
-    ["do", "durableObjectStore(env.BROKER)"],
-  ] as const) {
+  for (
+    const [store, label] of [
+      ["kv", "workersKvStore(env.TOKENS)"],
+      ["cache", "cacheApiStore()"],
+      ["do", "durableObjectStore(env.BROKER)"],
+    ] as const
+  ) {
     it(`${label}: isolate A replays once with a new token; isolate B never uses the revoked one`, async () => {
       const creds = standIn.addClient();
       assert.equal((await call("isolate-a", "/orders", creds, { store })).page, 1);

@@ -129,7 +129,12 @@ describe("background renewal and grace", () => {
     const clock = fakeClock();
     const standIn = createStandIn({ now: clock.now });
     const creds = standIn.addClient({ tokenLifetime: 3600 });
-    const rapidata = createClient({ clientId: creds.clientId, clientSecret: creds.clientSecret, fetch: standIn.fetch, now: clock.now });
+    const rapidata = createClient({
+      clientId: creds.clientId,
+      clientSecret: creds.clientSecret,
+      fetch: standIn.fetch,
+      now: clock.now,
+    });
     const first = await rapidata.accessToken();
     clock.advance(3550);
     const release = standIn.holdTokens(creds.clientId); // the renewal hangs until released
@@ -157,13 +162,21 @@ describe("no stall starvation", () => {
   it("100 cold callers on a held token endpoint: one token request per stall bound at most", async () => {
     const standIn = createStandIn();
     const creds = standIn.addClient();
-    const rapidata = createClient({ clientId: creds.clientId, clientSecret: creds.clientSecret, fetch: standIn.fetch, timeout: 300 });
+    const rapidata = createClient({
+      clientId: creds.clientId,
+      clientSecret: creds.clientSecret,
+      fetch: standIn.fetch,
+      timeout: 300,
+    });
     const release = standIn.holdTokens(creds.clientId);
     const calls = Array.from({ length: 100 }, () => rapidata.accessToken().catch((error: Error) => error));
     await eventually(() => standIn.stats(creds.clientId).tokenRequests >= 1, "the first request");
     release();
     const results = await Promise.all(calls);
-    assert.ok(results.every((result) => typeof result === "string"), String(results.find((r) => typeof r !== "string")));
+    assert.ok(
+      results.every((result) => typeof result === "string"),
+      String(results.find((r) => typeof r !== "string")),
+    );
     assert.ok(standIn.stats(creds.clientId).tokenRequests <= 2, `${standIn.stats(creds.clientId).tokenRequests}`);
   });
 });
@@ -172,7 +185,9 @@ describe("deadline and signal bound token retries", () => {
   it("deadline: a 503 with Retry-After 3 is not waited for past the deadline", async () => {
     const standIn = createStandIn();
     const creds = standIn.addClient();
-    standIn.injectFaults(creds.clientId, { token: [{ status: 503, headers: { "retry-after": "3" }, times: Infinity }] });
+    standIn.injectFaults(creds.clientId, {
+      token: [{ status: 503, headers: { "retry-after": "3" }, times: Infinity }],
+    });
     const delays: number[] = [];
     const rapidata = createClient({
       clientId: creds.clientId,
@@ -193,7 +208,9 @@ describe("deadline and signal bound token retries", () => {
   it("signal: aborting during a token backoff ends the call and the retries", async () => {
     const standIn = createStandIn();
     const creds = standIn.addClient();
-    standIn.injectFaults(creds.clientId, { token: [{ status: 503, headers: { "retry-after": "30" }, times: Infinity }] });
+    standIn.injectFaults(creds.clientId, {
+      token: [{ status: 503, headers: { "retry-after": "30" }, times: Infinity }],
+    });
     const rapidata = createClient({ clientId: creds.clientId, clientSecret: creds.clientSecret, fetch: standIn.fetch });
     const controller = new AbortController();
     const call = rapidata.get("/orders", { signal: controller.signal }).catch((e: Error) => e);
@@ -237,7 +254,12 @@ describe("RapidataTokenBroker runs the client's token source", () => {
       clientSecret: string;
     };
     const broker = new RapidataTokenBroker();
-    const body = { authUrl: standInUrl, clientId: creds.clientId, clientSecret: creds.clientSecret, scope: "openid email api" };
+    const body = {
+      authUrl: standInUrl,
+      clientId: creds.clientId,
+      clientSecret: creds.clientSecret,
+      scope: "openid email api",
+    };
     const first = await (await ask(broker, body)).json() as { token: string; expiresAt: number };
     assert.equal(typeof first.token, "string");
     assert.equal(((await (await ask(broker, body)).json()) as { token: string }).token, first.token);
