@@ -11,7 +11,7 @@ export default defineConfig({
       {
         test: {
           name: "node",
-          include: [...suite, "test/node/**/*.test.ts", "test/node_entry/**/*.test.ts"],
+          include: [...suite, "test/unit/**/*.test.ts", "test/node/**/*.test.ts", "test/node_entry/**/*.test.ts"],
           environment: "node",
           globalSetup,
           setupFiles,

@@ -20,7 +20,7 @@
  */
 
 import { ELAPSED, race } from "../http/deadline.ts";
-import { RapidataError } from "../errors.ts";
+import { RapidataAuthError, RapidataError } from "../errors.ts";
 import type { Emit } from "../events.ts";
 import type { TokenRequest, WaitUntil } from "./source.ts";
 
@@ -275,7 +275,12 @@ export class TokenCache {
       }
       const { token } = result;
       end();
-      if (!entry.rejected.includes(token.token) && !(entry.current && entry.current.expiresAt > token.expiresAt)) {
+      if (entry.rejected.includes(token.token)) {
+        // Never handed out: the API has refused it already.
+        fail(new RapidataAuthError("ERR_TOKEN_RESPONSE", "Rapidata token source returned a token the API rejected"));
+        return;
+      }
+      if (!(entry.current && entry.current.expiresAt > token.expiresAt)) {
         entry.current = token;
         entry.retryAt = undefined;
       }
