@@ -93,6 +93,7 @@ async function child(): Promise<void> {
   const result: ChurnResult = { baselineMB: baseline / MB, coldBaselineMB: cold / MB, batches: [] };
   for (let batch = 0; batch < BATCHES; batch++) {
     const started = performance.now();
+    // deno-lint-ignore no-unused-vars -- held on purpose, then dropped below
     let clients: ReturnType<typeof tenant>[] | undefined = await createBatch(TENANTS);
     const ms = performance.now() - started;
     clients = undefined; // drop every reference to the batch's clients
