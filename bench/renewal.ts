@@ -126,6 +126,8 @@ export async function renewalUnderLoad(base?: string): Promise<{ rows: RenewalRo
         },
       };
     }],
+    // Again at the end: on a shared 2-core machine the first row has measured a long tail of its own.
+    ["steady state, again (last)", 3600, (creds) => ours(creds, false)],
   ];
 
   const load = async (f: Fetch, duration: number) => {
@@ -178,9 +180,10 @@ export async function renewalUnderLoad(base?: string): Promise<{ rows: RenewalRo
   }
   own?.stop();
 
-  const steady = rows[0]!.p99;
+  // The lower of the two steady-state p99s: the stricter reference for the renewal rows.
+  const steady = Math.min(rows[0]!.p99, rows[rows.length - 1]!.p99);
   const table = [
-    "| contender | calls | p50 (ms) | p99 (ms) | max (ms) | p99 / steady p99 | token requests | failed calls | 401 replays |",
+    "| contender | calls | p50 (ms) | p99 (ms) | max (ms) | p99 / steady p99 (the lower) | token requests | failed calls | 401 replays |",
     "|---|---|---|---|---|---|---|---|---|",
     ...rows.map((r) =>
       `| ${r.name} | ${r.calls} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} | ${

@@ -18,6 +18,8 @@ import * as openid from "openid-client";
 import { createClient } from "../dist/mod.js";
 import type { StandInClient, StandInStats } from "../src/testing/mod.ts";
 import { bundleWorker } from "../test/support/bundle_worker.ts";
+import { tenantChurn, TENANTS } from "./churn.ts";
+import { CALLERS, EXPIRIES, LIFETIME, renewalUnderLoad, TOKEN_DELAY } from "./renewal.ts";
 
 type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
@@ -255,6 +257,10 @@ const expiry: string[] = [];
   }
 }
 
+// 4b. Renewal under load (bench/renewal.ts) and 4c. tenant churn in a child process (bench/churn.ts).
+const renewal = await renewalUnderLoad(base);
+const churn = await tenantChurn();
+
 // 5. Bundle size of a Worker doing client credentials + one authenticated call (esbuild, minified, gzip).
 const sizes: string[] = [];
 {
@@ -339,6 +345,19 @@ ${expiry.join("\n")}
 
 @rapidata/fetch and the openid-client cache renew a short-lived token at half its lifetime, so about two requests per
 lifetime is the floor for them; what counts is how close each stays to it under concurrency (single flight).
+
+## 4b. Renewal under load: ${CALLERS} concurrent callers, ${EXPIRIES} expiries of ${LIFETIME}-second tokens, token endpoint ${TOKEN_DELAY} ms
+
+${renewal.table}
+
+API-call latency of back-to-back calls (\`bench/renewal.ts\`); the first token of each row is fetched before the
+measured window. Steady state is @rapidata/fetch with 1-hour tokens, measured first and last.
+
+## 4c. Tenant churn: ${
+  TENANTS.toLocaleString("en-US")
+} tenants per batch, 1-second tokens (child process, \`--expose-gc\`)
+
+${churn.table}
 
 ## 5. Worker bundle: client credentials + one authenticated call (esbuild, minified)
 
