@@ -277,7 +277,8 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     const unknown = requested.filter((scope) => !state.scopes!.includes(scope));
     if (unknown.length > 0) return oauthError(400, "invalid_scope", `scope not allowed: ${unknown.join(" ")}`);
     if (state.hold) await state.hold;
-    const iat = Math.floor(now() / 1000);
+    const issuedAt = now();
+    const iat = Math.floor(issuedAt / 1000);
     const granted = requested.length > 0 ? requested : ["api"];
     const claims = {
       iss: issuer,
@@ -287,7 +288,9 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
       scope: granted,
       iat,
       nbf: iat,
-      exp: iat + state.tokenLifetime!,
+      // Rounded up: the token lives at least the `expires_in` announced (a floored exp would end a
+      // token issued mid-second up to a second early, and clients renewing by expires_in would see 401s).
+      exp: Math.ceil(issuedAt / 1000 + state.tokenLifetime!),
       jti: randomId(""),
       seq: ++state.issued,
     };

@@ -81,10 +81,10 @@ interface Flight {
   expectBy: number;
   /** While a retry waits: the failure it follows. */
   error: unknown;
-  /** Callers waiting for this fetch. */
+  /** Callers waiting for this fetch (`Infinity` for a background renewal: it is never cancelled). */
   waiters: number;
   readonly controller: AbortController;
-  readonly background: boolean;
+  /** Landed or failed: its signal must not be touched (workerd: it may belong to an ended request). */
   settled: boolean;
 }
 
@@ -232,9 +232,8 @@ export class TokenCache {
       done: undefined!,
       expectBy: Date.now() + settings.stallAfter,
       error: undefined,
-      waiters: 0,
+      waiters: background ? Infinity : 0,
       controller,
-      background,
       settled: false,
     };
     const control: FlightControl = {
@@ -317,11 +316,13 @@ function usable(entry: Entry): CachedToken | undefined {
   return current && entry.now() < current.expiresAt ? current : undefined;
 }
 
-/** A caller left `flight`: with nobody left waiting, a foreground fetch is cancelled. */
+/** A caller left `flight`: with nobody left waiting, a fetch still running is cancelled. */
 function leave(entry: Entry, flight: Flight): void {
-  if (flight.waiters > 0 || flight.background || flight.settled) return;
+  if (flight.waiters > 0 || flight.settled) return;
   if (entry.flight === flight) entry.flight = undefined; // nobody joins a cancelled fetch
-  flight.controller.abort();
+  try {
+    flight.controller.abort();
+  } catch { /* workerd: the fetch belongs to another request, which cancels it when it ends */ }
 }
 
 /** Hands background work to `waitUntil`; false when there is none. */

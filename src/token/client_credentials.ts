@@ -61,18 +61,7 @@ export function clientCredentialsSource(
   const { leeway } = renewal;
   const cacheSettings: CacheSettings = { ...renewal, now: grant.now, emit, waitUntil: settings.waitUntil };
   const shared = settings.store?.bind(
-    {
-      tokenEndpoint: grant.tokenEndpoint,
-      authUrl: settings.authUrl,
-      clientId: grant.clientId,
-      clientSecret: grant.clientSecret,
-      scope: grant.scope,
-      clientAuthentication: grant.clientAuthentication,
-      leeway,
-      timeout: grant.timeout,
-      retry: { limit: retry.limit, delay: retry.delay, maxDelay: retry.maxDelay },
-      freshUntil: (token) => renewAt(token, leeway),
-    },
+    { ...grant, authUrl: settings.authUrl, leeway, retry, freshUntil: (token) => renewAt(token, leeway) },
     grant.now,
     emit,
   );

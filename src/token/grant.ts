@@ -50,36 +50,27 @@ function lifetimeOf(token: string, expiresIn: number | undefined, issuedAt: numb
 /** A token response is a few KiB; more than this is not read. */
 export const TOKEN_RESPONSE_LIMIT = 64 * 1024;
 
+/** The error for a 200 answer that is not a usable bearer token response (`reason` names no value). */
+function invalidResponse(reason: string, response: Response): RapidataAuthError {
+  return new RapidataAuthError("ERR_TOKEN_RESPONSE", `Rapidata token response is invalid (${reason})`, response);
+}
+
 /**
  * The token endpoint's answer read (at most {@link TOKEN_RESPONSE_LIMIT} bytes) into one that
  * oauth4webapi can process, without an `id_token`: a client-credentials client has no use for one, and
  * an id_token with an unexpected issuer must not break the grant.
  */
 async function bounded(response: Response): Promise<Response> {
-  const text = await readText(response, TOKEN_RESPONSE_LIMIT);
-  if (text === TOO_LARGE) {
-    throw new RapidataAuthError(
-      "ERR_TOKEN_RESPONSE",
-      `Rapidata token response is invalid (larger than ${TOKEN_RESPONSE_LIMIT} bytes)`,
-      response,
-    );
-  }
-  let body = text;
+  let body = await readText(response, TOKEN_RESPONSE_LIMIT);
+  if (body === TOO_LARGE) throw invalidResponse(`larger than ${TOKEN_RESPONSE_LIMIT} bytes`, response);
   if (response.status === 200) {
     try {
-      const json = JSON.parse(text);
-      if (json !== null && typeof json === "object" && "id_token" in json) {
-        delete json.id_token;
-        body = JSON.stringify(json);
-      }
+      const json = JSON.parse(body);
+      if (delete json.id_token) body = JSON.stringify(json);
     } catch { /* oauth4webapi reports what is not JSON */ }
   }
-  const { status, statusText, headers } = response;
-  return new Response(status === 204 || status === 205 || status === 304 ? null : body, {
-    status,
-    statusText,
-    headers,
-  });
+  // An empty body is none (a 204 must not have one).
+  return new Response(body || null, response);
 }
 
 /** Throws, for whatever oauth4webapi threw while processing `response`, a {@link RapidataAuthError}. */
@@ -87,8 +78,7 @@ async function rethrowProcessingError(config: GrantSettings, response: Response,
   if (response.status === 200) {
     // oauth4webapi's messages name the offending field, never its value.
     const known = error instanceof oauth.OperationProcessingError || error instanceof oauth.UnsupportedOperationError;
-    const reason = known ? error.message.replace(`"response" `, "") : "unreadable";
-    throw new RapidataAuthError("ERR_TOKEN_RESPONSE", `Rapidata token response is invalid (${reason})`, response);
+    throw invalidResponse(known ? error.message.replace(`"response" `, "") : "unreadable", response);
   }
   // The OAuth error fields: from the JSON body as oauth4webapi parsed it, else from a WWW-Authenticate
   // challenge that names an error, else from the body of such a challenge response.
@@ -140,17 +130,9 @@ export function requestToken(config: GrantSettings, signal?: AbortSignal): Promi
       rethrowProcessingError(config, answer, error)
     );
     // oauth4webapi also accepts DPoP tokens, which this client cannot use (its words for other types).
-    if (result.token_type !== "bearer") {
-      await rethrowProcessingError(
-        config,
-        answer,
-        new oauth.UnsupportedOperationError("unsupported `token_type` value"),
-      );
-    }
+    if (result.token_type !== "bearer") throw invalidResponse("unsupported `token_type` value", answer);
     // Sent as a header value: only visible ASCII (a broken server's newline would break `Headers`).
-    if (!/^[\x21-\x7e]+$/.test(result.access_token)) {
-      await rethrowProcessingError(config, answer, new oauth.UnsupportedOperationError("invalid `access_token` value"));
-    }
+    if (!/^[\x21-\x7e]+$/.test(result.access_token)) throw invalidResponse("invalid `access_token` value", answer);
     const lifetime = lifetimeOf(result.access_token, result.expires_in, issuedAt);
     return { token: result.access_token, issuedAt, expiresAt: issuedAt + lifetime };
   }, "the token endpoint");

@@ -88,6 +88,26 @@ describe("the stand-in (in-process handler)", () => {
     assert.equal((await call(`${withApi.token.slice(0, -2)}xx`)).status, 401);
   });
 
+  it("keeps the expires_in it announced: a token issued mid-second is accepted for all of it", async () => {
+    let clock = 1_000_900; // 0.9 s into a second: a floored exp would end the token 0.9 s early
+    const timed = createStandIn({ now: () => clock });
+    const { clientId, clientSecret } = timed.addClient({ tokenLifetime: 2 });
+    const response = await timed.fetch(
+      TOKEN,
+      form({ grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret }),
+    );
+    const { access_token: token, expires_in: expiresIn } = await response.json() as {
+      access_token: string;
+      expires_in: number;
+    };
+    assert.equal(expiresIn, 2);
+    const call = () => timed.fetch("http://stand-in.test/orders", { headers: { authorization: `Bearer ${token}` } });
+    clock += expiresIn * 1000 - 1; // the last millisecond of the lifetime the token response announced
+    assert.equal((await call()).status, 200);
+    clock += 1_001; // past any rounding
+    assert.equal((await call()).status, 401);
+  });
+
   it("answers API errors as ProblemDetails with x-trace-id", async () => {
     const { clientId, clientSecret } = standIn.addClient();
     const token = await createClient({ clientId, clientSecret, fetch: standIn.fetch }).accessToken();
