@@ -1,9 +1,13 @@
 /**
- * The OAuth 2 client-credentials grant through `oauth4webapi`, with its errors mapped to ours.
+ * The OAuth 2 client-credentials grant. oauth4webapi builds, authenticates and sends the request, and
+ * parses OAuth error answers (the JSON body of RFC 6749 §5.2, `WWW-Authenticate` challenges); the
+ * success answer (RFC 6749 §5.1) is checked here, for the three members a client-credentials client
+ * uses (`access_token`, `token_type`, `expires_in`). oauth4webapi's token response processing also
+ * validates an `id_token`, which a client-credentials client must ignore (an identity server may send
+ * one with an issuer of its own), and it is 3 KB gzip: a quarter of a Worker bundle.
  *
- * oauth4webapi's errors keep the parsed token response (access token included) in `cause`; none of
- * that is passed on: our errors carry only the OAuth `error`, a redacted `error_description` and the
- * HTTP status.
+ * oauth4webapi's errors keep the parsed answer in `cause`; none of that is passed on: our errors carry
+ * only the OAuth `error`, a redacted `error_description` and the HTTP status.
  *
  * @module
  */
@@ -55,39 +59,61 @@ function invalidResponse(reason: string, response: Response): RapidataAuthError 
   return new RapidataAuthError("ERR_TOKEN_RESPONSE", `Rapidata token response is invalid (${reason})`, response);
 }
 
-/**
- * The token endpoint's answer read (at most {@link TOKEN_RESPONSE_LIMIT} bytes) into one that
- * oauth4webapi can process, without an `id_token`: a client-credentials client has no use for one, and
- * an id_token with an unexpected issuer must not break the grant.
- */
-async function bounded(response: Response): Promise<Response> {
-  let body = await readText(response, TOKEN_RESPONSE_LIMIT);
-  if (body === TOO_LARGE) throw invalidResponse(`larger than ${TOKEN_RESPONSE_LIMIT} bytes`, response);
-  if (response.status === 200) {
-    try {
-      const json = JSON.parse(body);
-      if (delete json.id_token) body = JSON.stringify(json);
-    } catch { /* oauth4webapi reports what is not JSON */ }
-  }
-  // An empty body is none (a 204 must not have one).
-  return new Response(body || null, response);
+/** The members of a successful token response this client uses. */
+interface TokenResponse {
+  readonly access_token: string;
+  readonly expires_in: number | undefined;
 }
 
-/** Throws, for whatever oauth4webapi threw while processing `response`, a {@link RapidataAuthError}. */
-async function rethrowProcessingError(config: GrantSettings, response: Response, error: unknown): Promise<never> {
-  if (response.status === 200) {
-    // oauth4webapi's messages name the offending field, never its value.
-    const known = error instanceof oauth.OperationProcessingError || error instanceof oauth.UnsupportedOperationError;
-    throw invalidResponse(known ? error.message.replace(`"response" `, "") : "unreadable", response);
+/**
+ * A 200 answer (its body `text`) checked as RFC 6749 §5.1 asks: a JSON object with an `access_token`
+ * (visible ASCII only: it becomes a header value) of `token_type` Bearer (case-insensitive; DPoP and
+ * others are refused), `expires_in` a number of seconds >= 0 when present (a numeric string is read
+ * as one). Anything else in it, an `id_token` included, is ignored.
+ */
+function parseTokenResponse(text: string, response: Response): TokenResponse {
+  const type = response.headers.get("content-type")?.split(";")[0]!.trim().toLowerCase();
+  if (type !== "application/json") throw invalidResponse("content-type must be application/json", response);
+  let body: { access_token?: unknown; token_type?: unknown; expires_in?: unknown } | null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw invalidResponse("body is not JSON", response);
   }
-  // The OAuth error fields: from the JSON body as oauth4webapi parsed it, else from a WWW-Authenticate
-  // challenge that names an error, else from the body of such a challenge response.
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw invalidResponse("body is not a JSON object", response);
+  }
+  const { access_token, token_type, expires_in } = body;
+  if (typeof access_token !== "string" || !/^[\x21-\x7e]+$/.test(access_token)) {
+    throw invalidResponse("invalid `access_token` value", response);
+  }
+  if (typeof token_type !== "string" || token_type.toLowerCase() !== "bearer") {
+    throw invalidResponse("unsupported `token_type` value", response);
+  }
+  const seconds = typeof expires_in === "string" ? parseFloat(expires_in) : expires_in;
+  if (seconds !== undefined && !(Number.isFinite(seconds) && (seconds as number) >= 0)) {
+    throw invalidResponse("invalid `expires_in` value", response);
+  }
+  return { access_token, expires_in: seconds as number | undefined };
+}
+
+/**
+ * Throws the {@link RapidataAuthError} (`ERR_TOKEN_REJECTED`) for a non-200 answer whose body is `text`.
+ * The OAuth error fields come from a `WWW-Authenticate` challenge that names an error, else from the
+ * JSON body (both as oauth4webapi parses them).
+ */
+async function rejected(config: GrantSettings, response: Response, text: string): Promise<never> {
+  // oauth4webapi's processing of an OAuth error answer (the same for every endpoint; this one expects none).
+  const error = await oauth.processRevocationResponse(new Response(text || null, response)).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
   let fields: { error?: unknown; error_description?: unknown } | null | undefined =
     error instanceof oauth.ResponseBodyError ? error : undefined;
   if (error instanceof oauth.WWWAuthenticateChallengeError) {
     fields = error.cause.find((challenge) => challenge.parameters.error)?.parameters;
     try {
-      fields ??= await response.clone().json();
+      fields ??= JSON.parse(text);
     } catch { /* no OAuth fields */ }
   }
   const oauthError = typeof fields?.error === "string" ? fields.error : undefined;
@@ -125,14 +151,11 @@ export function requestToken(config: GrantSettings, signal?: AbortSignal): Promi
       headers: { "x-client": X_CLIENT },
       signal: attemptSignal,
     });
-    const answer = await bounded(response);
-    const result = await oauth.processClientCredentialsResponse(as, client, answer).catch((error: unknown) =>
-      rethrowProcessingError(config, answer, error)
-    );
-    // oauth4webapi also accepts DPoP tokens, which this client cannot use (its words for other types).
-    if (result.token_type !== "bearer") throw invalidResponse("unsupported `token_type` value", answer);
-    // Sent as a header value: only visible ASCII (a broken server's newline would break `Headers`).
-    if (!/^[\x21-\x7e]+$/.test(result.access_token)) throw invalidResponse("invalid `access_token` value", answer);
+    const text = await readText(response, TOKEN_RESPONSE_LIMIT);
+    // An error answer too large to read is still that status (a 5xx is retried).
+    if (response.status !== 200) await rejected(config, response, text === TOO_LARGE ? "" : text);
+    if (text === TOO_LARGE) throw invalidResponse(`larger than ${TOKEN_RESPONSE_LIMIT} bytes`, response);
+    const result = parseTokenResponse(text, response);
     const lifetime = lifetimeOf(result.access_token, result.expires_in, issuedAt);
     return { token: result.access_token, issuedAt, expiresAt: issuedAt + lifetime };
   }, "the token endpoint");

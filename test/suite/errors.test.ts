@@ -14,6 +14,18 @@ async function caught(promise: Promise<unknown>): Promise<unknown> {
   return error;
 }
 
+/** Chunks of 16 KiB without end; `pulled` counts what was read of all of them. */
+let pulled = 0;
+function endless(): ReadableStream<Uint8Array> {
+  const chunk = new TextEncoder().encode(`{"pad":"${"x".repeat(16 * 1024 - 9)}`);
+  return new ReadableStream({
+    pull(controller) {
+      pulled++;
+      controller.enqueue(chunk);
+    },
+  });
+}
+
 /** A client whose token endpoint answers with `answer()`; the API is the real stand-in. */
 async function withTokenEndpoint(answer: () => Response | Promise<Response>) {
   const made = await standInClient({
@@ -101,6 +113,16 @@ describe("token endpoint errors", () => {
     ["a DPoP token_type", () => Response.json({ access_token: "abcd1234", token_type: "DPoP" })],
     ["a negative expires_in", () => Response.json({ access_token: "abcd1234", token_type: "Bearer", expires_in: -5 })],
     ["a JSON array", () => Response.json([1, 2])],
+    ["JSON null", () => Response.json(null)],
+    [
+      "an expires_in that is not a number",
+      () => Response.json({ access_token: "abcd1234", token_type: "Bearer", expires_in: "soon" }),
+    ],
+    ["an access_token that is not a string", () => Response.json({ access_token: 1234, token_type: "Bearer" })],
+    ["an empty access_token", () => Response.json({ access_token: "", token_type: "Bearer" })],
+    ["an access_token with a space", () => Response.json({ access_token: "abcd 1234", token_type: "Bearer" })],
+    ["no token_type", () => Response.json({ access_token: "abcd1234", expires_in: 60 })],
+    ["an endless body", () => new Response(endless(), { headers: { "content-type": "application/json" } })],
   ];
   for (const [what, answer] of invalid) {
     it(`${what} is ERR_TOKEN_RESPONSE, never a raw TypeError or SyntaxError`, async () => {
@@ -113,6 +135,56 @@ describe("token endpoint errors", () => {
       secrets.push("abcd1234");
     });
   }
+
+  it("a token response is read up to 64 KiB, then its stream is cancelled", async () => {
+    pulled = 0;
+    const { rapidata } = await withTokenEndpoint(() =>
+      new Response(endless(), { headers: { "content-type": "application/json" } })
+    );
+    const error = await caught(rapidata.accessToken());
+    assert.ok(error instanceof RapidataAuthError);
+    assert.equal(error.code, "ERR_TOKEN_RESPONSE");
+    assert.match(error.message, /larger than 65536 bytes/);
+    assert.ok(pulled <= 8, `${pulled} chunks of 16 KiB read`); // 64 KiB and what the stream had queued
+  });
+
+  it("an endless 503 is the 503 (ERR_TOKEN_REJECTED, retried), read no further than 64 KiB", async () => {
+    pulled = 0;
+    let requests = 0;
+    const { rapidata } = await standInClient({
+      retry: { limit: 1, delay: 1 },
+      fetch: (input, init) => {
+        if (!String(input).endsWith("/connect/token")) return fetch(input, init);
+        requests++;
+        return Promise.resolve(
+          new Response(endless(), { status: 503, headers: { "content-type": "application/json" } }),
+        );
+      },
+    });
+    const error = await caught(rapidata.accessToken());
+    assert.ok(error instanceof RapidataAuthError);
+    assert.deepEqual([error.code, error.status, requests], ["ERR_TOKEN_REJECTED", 503, 2]);
+    assert.ok(pulled <= 16, `${pulled} chunks of 16 KiB read`);
+  });
+
+  it("reads what RFC 6749 allows: any case of Bearer and of the JSON media type, a numeric-string expires_in", async () => {
+    const events: unknown[] = [];
+    const client = createClient({
+      clientId: "id",
+      clientSecret: "secret-of-the-case-test",
+      fetch: () =>
+        Promise.resolve(
+          new Response(JSON.stringify({ access_token: "abcd-5678", token_type: "bEaReR", expires_in: "120" }), {
+            headers: { "content-type": "Application/JSON; charset=utf-8" },
+          }),
+        ),
+      onEvent: (event) => events.push(event),
+    });
+    seen.push(client);
+    secrets.push("abcd-5678", "secret-of-the-case-test");
+    assert.equal(await client.accessToken(), "abcd-5678");
+    assert.deepEqual(events, [{ type: "token", renewal: false, expiresIn: 120, stored: false }]);
+  });
 
   it("a token request slower than timeout is a RapidataTimeoutError; the next call succeeds", async () => {
     const { rapidata, creds } = await standInClient({ timeout: 200, retry: false });

@@ -245,6 +245,17 @@ describe("id_token", () => {
     assert.equal(await rapidata.accessToken(), "opaque-token-1");
     assert.equal(requests, 1);
   });
+
+  it("is ignored whatever its shape (not a string, not a JWT)", async () => {
+    for (const [n, id_token] of [[1, 42], [2, "not.a.jwt"], [3, { iss: "x" }], [4, null]] as const) {
+      const rapidata = createClient({
+        clientId: "id",
+        clientSecret: `secret-${n}`,
+        fetch: () => Promise.resolve(Response.json({ access_token: `opaque-${n}`, token_type: "Bearer", id_token })),
+      });
+      assert.equal(await rapidata.accessToken(), `opaque-${n}`);
+    }
+  });
 });
 
 describe("RapidataTokenBroker runs the client's token source", () => {
