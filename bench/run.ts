@@ -286,7 +286,7 @@ export default { async fetch() { t ??= await o.clientCredentialsGrant(c, { scope
       platform: "neutral",
       conditions: ["workerd", "worker", "browser"],
       mainFields: ["module", "main"],
-      external: ["crypto", "node:*"], // as wrangler with nodejs_compat leaves them to the runtime
+      external: ["crypto", "node:*", "cloudflare:*"], // as wrangler with nodejs_compat leaves them to the runtime
       write: false,
       logLevel: "silent",
     });

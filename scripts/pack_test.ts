@@ -85,7 +85,7 @@ export default { async fetch(_request, env) { rapidata ??= fromEnv(env); return 
     return stdout.trim();
   });
 
-  await check("a Worker bundled from the tarball with esbuild runs in Miniflare", async () => {
+  await check("a Worker bundled from the tarball (workerd condition) runs in Miniflare", async () => {
     const env = envFor("workerd");
     const bundle = await build({
       entryPoints: [join(project, "worker.js")],
@@ -94,11 +94,14 @@ export default { async fetch(_request, env) { rapidata ??= fromEnv(env); return 
       format: "esm",
       platform: "neutral",
       conditions: ["workerd", "worker", "browser"],
+      external: ["cloudflare:*"],
       write: false,
       metafile: true,
     });
     const text = bundle.outputFiles[0]!.text;
     if (/from\s*["']node:/.test(text)) throw new Error("the Worker bundle imports a node: module");
+    // The "workerd" export condition chose the workerd entry (workerd's own waitUntil for renewals).
+    if (!/from\s*["']cloudflare:workers["']/.test(text)) throw new Error("the workerd entry was not chosen");
     const mf = new Miniflare({ modules: true, script: text, compatibilityDate: "2026-04-01", bindings: env });
     try {
       const responses = await Promise.all(Array.from({ length: 10 }, () => mf.dispatchFetch("http://worker.test/")));

@@ -13,6 +13,7 @@ const CHANGES = [
   ["token pipeline: background renewal, revocation, stall takeover, sweep, bounded token responses", +1588],
   ["token responses checked here, not by oauth4webapi's processor (it validates id_tokens)", -1845],
   ["smaller cuts: one store context, token response errors built once", -96],
+  ["the workerd entry: workerd's waitUntil keeps background renewals alive", +59],
 ];
 /** What each module of the bundle is for: the report prints what each costs. */
 const FEATURES = {
@@ -34,11 +35,13 @@ const FEATURES = {
   "src/internal/base64url.ts": "base64url",
   "src/events.ts": "the onEvent emitter",
   "src/version.ts": "VERSION (X-Client)",
+  "workerd.ts": "the workerd entry (its waitUntil for background renewals)",
   "node_modules/oauth4webapi/build/index.js":
     "oauth4webapi: request building, client authentication, OAuth error parsing",
 };
+// The Worker as wrangler bundles it: the package's "workerd" entry.
 const entry = `
-import { createClient } from "./mod.ts";
+import { createClient } from "./workerd.ts";
 const rapidata = createClient({ clientId: "id", clientSecret: "secret" });
 export default { fetch: (request) => rapidata.fetch("/orders", { signal: request.signal }) };
 `;
@@ -53,6 +56,7 @@ const bundle = (contents, whitespace = true) =>
     format: "esm",
     platform: "neutral",
     conditions: ["workerd", "worker", "browser"],
+    external: ["cloudflare:*"], // workerd's own modules, as wrangler leaves them
     write: false,
     metafile: true,
   });
@@ -117,7 +121,7 @@ if (typedLayer.length > 0) {
 }
 // For information: a Worker that uses typed() (the typed layer's run time is path and query handling).
 const typedResult = await bundle(`
-import { createClient } from "./mod.ts";
+import { createClient } from "./workerd.ts";
 import { typed } from "./api.ts";
 const api = typed(createClient({ clientId: "id", clientSecret: "secret" }));
 export default {

@@ -51,6 +51,11 @@ function read(env: EnvSource | undefined, name: string): string | undefined {
  * ```
  */
 export function fromEnv(env?: EnvSource, options: Omit<ClientOptions, "token" | "expiresAt"> = {}): RapidataClient {
+  return createClient(envOptions(env, options));
+}
+
+/** The client options `fromEnv` makes of `env` and `options` (the workerd entry uses them too). @internal */
+export function envOptions(env?: EnvSource, options: Omit<ClientOptions, "token" | "expiresAt"> = {}): ClientOptions {
   if (env !== undefined && (env === null || typeof env !== "object")) {
     throw new TypeError("fromEnv: env must be an object of variables (such as a Workers env)");
   }
@@ -61,5 +66,5 @@ export function fromEnv(env?: EnvSource, options: Omit<ClientOptions, "token" | 
   const environment = options.environment ?? read(env, "RAPIDATA_ENVIRONMENT");
   const apiUrl = options.apiUrl ?? read(env, "RAPIDATA_API_URL");
   const authUrl = options.authUrl ?? read(env, "RAPIDATA_AUTH_URL");
-  return createClient({ ...options, clientId, clientSecret, environment, apiUrl, authUrl });
+  return { ...options, clientId, clientSecret, environment, apiUrl, authUrl };
 }

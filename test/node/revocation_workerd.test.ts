@@ -105,8 +105,6 @@ describe("revocation in workerd: a token the API rejected is not handed out agai
 });
 
 describe("background renewal in workerd", () => {
-  // The package has no `workerd` export condition (no entry that imports `waitUntil` from
-  // "cloudflare:workers"), so only the per-call `waitUntil` variant is tested here.
   it("a request in the renewal window answers at once while the renewal is held (per-call waitUntil)", async () => {
     const creds = standIn.addClient({ tokenLifetime: 4 }); // leeway 60 is capped at half: renewal at 2 s
     assert.equal((await call("isolate-a", "/token", creds, { wait: "ctx" })).seq, 1);
@@ -128,6 +126,29 @@ describe("background renewal in workerd", () => {
     await until(async () => (await call("isolate-a", "/token", creds)).seq === 2, "the renewed token in use");
     assert.deepEqual(counts(creds), { tokenRequests: 2, apiCalls: 1 });
   }, 10_000);
+
+  it(
+    "with the workerd entry, workerd's own waitUntil keeps the renewal alive: no per-call waitUntil needed",
+    async () => {
+      const creds = standIn.addClient({ tokenLifetime: 4 }); // renewal at 2 s
+      const params = { entry: "workerd" };
+      assert.equal((await call("isolate-a", "/token", creds, params)).seq, 1);
+      await sleep(2_200);
+      const release = standIn.holdTokens(creds.clientId);
+      try {
+        // Answers at once with token 1 and ends; the renewal it started is held at the token endpoint.
+        const body = await within(call("isolate-a", "/orders", creds, params), 1_500, "waited for the held renewal");
+        assert.equal(body.page, 1);
+        await until(() => standIn.stats(creds.clientId).tokenRequests === 2, "the renewal's token request");
+      } finally {
+        release();
+      }
+      // The renewal outlived its request and landed: token 2 without another token request.
+      await until(async () => (await call("isolate-a", "/token", creds, params)).seq === 2, "the renewed token in use");
+      assert.deepEqual(counts(creds), { tokenRequests: 2, apiCalls: 1 });
+    },
+    10_000,
+  );
 
   it("a renewal that vanished with its request (no waitUntil) is restarted by a later caller", async () => {
     // timeout 1000 ms: a flight without progress counts as stalled after ~1.1 s.

@@ -9,6 +9,7 @@ export async function bundleWorker(entry: URL): Promise<string> {
     format: "esm",
     platform: "neutral",
     conditions: ["workerd", "worker", "browser"],
+    external: ["cloudflare:*"], // workerd's own modules, as wrangler leaves them
     write: false,
     logLevel: "silent",
   });
