@@ -72,7 +72,7 @@ interface TokenResponse {
  * as one). Anything else in it, an `id_token` included, is ignored.
  */
 function parseTokenResponse(text: string, response: Response): TokenResponse {
-  const type = response.headers.get("content-type")?.split(";")[0]!.trim().toLowerCase();
+  const type = (response.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "application/json") throw invalidResponse("content-type must be application/json", response);
   let body: { access_token?: unknown; token_type?: unknown; expires_in?: unknown } | null;
   try {
