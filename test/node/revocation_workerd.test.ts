@@ -1,8 +1,9 @@
 /**
- * Revocation and background renewal inside workerd (driven through Miniflare) with real KV, Cache API
- * and Durable Object bindings: a token the API rejected is never handed out again by the store to
- * another isolate, a renewal never holds up a request, and a renewal that vanished with its request is
- * restarted by a later caller.
+ * Revocation, background renewal, outage grace and stall takeover inside workerd (driven through
+ * Miniflare) with real KV, Cache API and Durable Object bindings: a token the API rejected is never
+ * handed out again by the store to another isolate, a renewal never holds up a request, a renewal that
+ * vanished with its request is restarted by a later caller, a failing background renewal backs off
+ * (grace), and cold requests behind a slow store write share one token request.
  */
 import assert from "node:assert/strict";
 import { Miniflare } from "miniflare";
@@ -48,7 +49,7 @@ async function call(worker: string, path: string, creds: Creds, params: Record<s
   const response = await (await mf.getWorker(worker)).fetch(route(path, creds, params));
   const body = await response.text();
   assert.equal(response.status, 200, body);
-  return JSON.parse(body) as { seq?: number; page?: number };
+  return JSON.parse(body) as { seq?: number; page?: number; type?: string };
 }
 
 const counts = (creds: Creds) => {
@@ -171,5 +172,35 @@ describe("background renewal in workerd", () => {
     await until(() => standIn.stats(creds.clientId).tokenRequests === 3, "the restarted renewal");
     await until(async () => ((await call("isolate-a", "/token", creds, params)).seq ?? 1) > 1, "a new token in use");
     assert.deepEqual(counts(creds), { tokenRequests: 3, apiCalls: 3 });
+  }, 15_000);
+});
+
+describe("outage grace and stalls in workerd", () => {
+  it(
+    "a failing background renewal (calls with waitUntil) backs off: 30 calls, one token request, a grace event",
+    async () => {
+      const creds = standIn.addClient({ tokenLifetime: 8 }); // renewal at 4 s; grace waits a quarter of what is left
+      const params = { wait: "ctx" };
+      assert.equal((await call("isolate-a", "/orders", creds, params)).page, 1);
+      await sleep(4_200);
+      standIn.injectFaults(creds.clientId, { token: [{ status: 503, times: Infinity }] });
+      assert.equal((await call("isolate-a", "/orders", creds, params)).page, 1); // starts the renewal, which fails
+      await until(async () => {
+        const events = await (await (await mf.getWorker("isolate-a")).fetch(route("/events", creds, params))).json();
+        return (events as { type: string }[]).some((event) => event.type === "grace");
+      }, "the grace event");
+      const pages = await Promise.all(Array.from({ length: 30 }, () => call("isolate-a", "/orders", creds, params)));
+      assert.deepEqual(pages.map((body) => body.page), Array(30).fill(1)); // the valid token, at once
+      assert.deepEqual(counts(creds), { tokenRequests: 2, apiCalls: 32 }); // the first token, one failed renewal
+    },
+    15_000,
+  );
+
+  it("5 cold requests behind a store whose writes take 1.5 s: one token request, all answered", async () => {
+    const creds = standIn.addClient();
+    const params = { store: "slow", timeout: "1000" }; // stall bound ~1.1 s, shorter than the store write
+    const pages = await Promise.all(Array.from({ length: 5 }, () => call("isolate-a", "/orders", creds, params)));
+    assert.deepEqual(pages.map((body) => body.page), [1, 1, 1, 1, 1]);
+    assert.deepEqual(counts(creds), { tokenRequests: 1, apiCalls: 5 });
   }, 15_000);
 });
