@@ -63,8 +63,10 @@ const bundle = (contents, whitespace = true) =>
 const result = await bundle(entry);
 const code = result.outputFiles[0].contents;
 const gzip = gzipSync(code, { level: 9 }).length;
+/** A module's path as from the repository root (a symlinked node_modules shows as a path outside it). */
+const local = (file) => file.replace(/^.*?(?=node_modules\/)/, "");
 const inputs = Object.entries(Object.values(result.metafile.outputs)[0].inputs)
-  .map(([file, { bytesInOutput }]) => [file, bytesInOutput])
+  .map(([file, { bytesInOutput }]) => [local(file), bytesInOutput])
   .filter(([, bytes]) => bytes > 0)
   .sort((a, b) => b[1] - a[1]);
 // What each module costs in gzip: the bundle's gzip size without it (esbuild marks each module's code
@@ -74,7 +76,7 @@ const sections = marked.split(/^(?=\/\/ \S+\n)/m);
 const gzipOf = (text) => gzipSync(text, { level: 9 }).length;
 const whole = gzipOf(marked);
 const cost = new Map(sections.map((section, i) => [
-  section.slice(3, section.indexOf("\n")),
+  local(section.slice(3, section.indexOf("\n"))),
   whole - gzipOf(sections.filter((_, j) => j !== i).join("")),
 ]));
 console.log("   min B  gzip B  module: feature");
