@@ -161,6 +161,7 @@ export function createClientFor(
         `${what} failed with HTTP ${response.status}${message ? `: ${message}` : ""}`,
         response,
         details,
+        [...secrets, bearer],
       );
     }
     if (text === "") return undefined as T; // also every 204 / 205: a Response cannot give those a body
@@ -171,6 +172,8 @@ export function createClientFor(
         "ERR_API_BODY",
         `${what} answered HTTP ${response.status} with a non-JSON body`,
         response,
+        undefined,
+        [...secrets, bearer],
       );
     }
   }

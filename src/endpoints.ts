@@ -43,7 +43,8 @@ function checkBaseUrl(value: unknown, field: string): string {
     invalidOption(field, "must use https: (http: only on loopback)");
   }
   if (url.username || url.password) invalidOption(field, "must not contain credentials");
-  if (url.search || url.hash) invalidOption(field, "must not contain a query or fragment");
+  // Also an empty one ("https://api.example/?"): its "?" or "#" would precede every path.
+  if (/[?#]/.test(url.href)) invalidOption(field, "must not contain a query or fragment");
   return url.href.replace(/\/+$/, "");
 }
 

@@ -154,13 +154,20 @@ export class RapidataApiError extends RapidataError {
   declare readonly response: Response;
 
   /** @internal */
-  constructor(code: "ERR_API_RESPONSE" | "ERR_API_BODY", message: string, response: Response, details?: unknown) {
+  constructor(
+    code: "ERR_API_RESPONSE" | "ERR_API_BODY",
+    message: string,
+    response: Response,
+    details?: unknown,
+    secrets: readonly (string | undefined)[] = [],
+  ) {
     super(code, message);
     this.name = "RapidataApiError";
     this.status = response.status;
     this.details = details;
     const bodyTrace = (details as { traceId?: unknown } | undefined)?.traceId;
-    this.traceId = response.headers.get("x-trace-id") ?? (typeof bodyTrace === "string" ? bodyTrace : undefined);
+    const traceId = response.headers.get("x-trace-id") ?? (typeof bodyTrace === "string" ? bodyTrace : undefined);
+    this.traceId = traceId && redact(traceId, secrets); // a server that echoes headers must not leak the token
     Object.defineProperty(this, "response", { value: response }); // non-enumerable: never in JSON or logs
   }
 }

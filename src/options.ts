@@ -211,7 +211,9 @@ export function resolveOptions(options: ClientOptions, runtime: Runtime = {}): R
     const type = field === "scope" ? "string" : "function";
     if (options[field] !== undefined && typeof options[field] !== type) invalidOption(field, `must be a ${type}`);
   }
-  const clientAuthentication = options.clientAuthentication ?? DEFAULTS.clientAuthentication;
+  const clientAuthentication = options.clientAuthentication === undefined
+    ? DEFAULTS.clientAuthentication
+    : options.clientAuthentication;
   if (clientAuthentication !== "client_secret_basic" && clientAuthentication !== "client_secret_post") {
     invalidOption("clientAuthentication", `must be "client_secret_basic" or "client_secret_post"`);
   }
@@ -224,7 +226,7 @@ export function resolveOptions(options: ClientOptions, runtime: Runtime = {}): R
     invalidOption("headers", "must be a valid HeadersInit");
   }
   if (headers.has("authorization")) invalidOption("headers", "must not contain Authorization");
-  const retry: RetryOptions = options.retry === false ? { limit: 0 } : options.retry ?? {};
+  const retry: RetryOptions = options.retry === false ? { limit: 0 } : options.retry === undefined ? {} : options.retry;
   if (typeof retry !== "object" || retry === null) invalidOption("retry", "must be an object or false");
   const store = options.store;
   if (store !== undefined && typeof store?.bind !== "function") {

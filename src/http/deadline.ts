@@ -47,6 +47,13 @@ export function race<T>(
 }
 
 /**
+ * `promise`, unless `signal` aborts first (then its reason); `promise` goes on either way. @internal
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  return signal ? race(2 ** 31 - 1, () => ELAPSED, signal, () => promise, true) : promise;
+}
+
+/**
  * {@link race} with the client's `timeout`, which surfaces as {@link RapidataTimeoutError}. Any other
  * failure except the caller's abort and our own errors becomes a `RapidataError` `ERR_NETWORK` (could not
  * reach `where`) with the platform's error as `cause`. @internal

@@ -10,7 +10,7 @@ import { RapidataError } from "../errors.ts";
 import type { TransportSettings } from "../options.ts";
 import type { TokenSource, WaitUntil } from "../token/source.ts";
 import { VERSION } from "../version.ts";
-import { withDeadline } from "./deadline.ts";
+import { untilAborted, withDeadline } from "./deadline.ts";
 import { type RetryPolicy, withRetries } from "./retry.ts";
 
 /** Redirect hops followed for one call. */
@@ -142,7 +142,8 @@ export async function exchange(
   // A 401 to our token (still sent on the last hop): every layer forgets it; renew and send once more.
   // (Only with another token: a source that can give none, such as an unchanged token file, gets the 401.)
   if (response.status === 401 && bearer !== undefined && source.renewable && replayable) {
-    await source.rejected(token!);
+    // Memory forgets at once; telling a store or broker may take its bound, which the caller's signal ends.
+    await untilAborted(source.rejected(token!), signal);
     const renewed = await source.token(tokenRequest);
     if (renewed !== token) {
       await response.body?.cancel();

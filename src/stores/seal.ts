@@ -128,6 +128,8 @@ export const STORE_TIMEOUT = 2_000;
 /** Written over a rejected token where a store cannot delete: it unseals to nothing, so it is a miss. */
 const TOMBSTONE = "rf1-rejected";
 const TIMED_OUT = Symbol("timed out");
+/** Seconds a tombstone written without knowing the token's expiry lives (a save overwrites it anyway). */
+const UNKNOWN_TOMBSTONE_TTL = 3_600;
 
 /** Runs a store operation; a failure or a timeout is reported and becomes `undefined`. @internal */
 export async function attempt<T>(
@@ -188,9 +190,15 @@ export function customStore(store: TokenStore): RapidataTokenStore {
     bind(context, now, emit) {
       // The key is kept as a string, never as a promise another request could be left waiting on.
       let key: string | undefined;
+      /** The stored token; `undefined` for none (or one that does not unseal), `null` when the read failed. */
       const read = async () => {
-        const value = await attempt("get", emit, async () => store.get(key ??= await storeKey(context)));
-        return typeof value === "string" ? await unseal(context, key!, value) : undefined;
+        const got = await attempt(
+          "get",
+          emit,
+          async () => ({ value: await store.get(key ??= await storeKey(context)) }),
+        );
+        if (!got) return null;
+        return typeof got.value === "string" ? await unseal(context, key!, got.value) : undefined;
       };
       return {
         patience: STORE_TIMEOUT,
@@ -209,11 +217,16 @@ export function customStore(store: TokenStore): RapidataTokenStore {
         },
         async reject(token) {
           const stored = await read();
-          if (stored?.token !== token) return; // gone already, or another isolate stored a newer one
+          // Gone already, or another isolate stored a newer one. When the read failed, the rejected token
+          // may still be there: it goes anyway (at worst a newer token is dropped and renewed once more).
+          if (stored !== null && stored?.token !== token) return;
+          key ??= await storeKey(context);
           if (store.delete) {
             await attempt("delete", emit, () => store.delete!(key!));
           } else {
-            const ttl = Math.max(1, Math.ceil((context.freshUntil(stored) - now()) / 1000));
+            // Lives as long as the token it covers would have been handed out (unknown after a failed read).
+            const until = stored ? context.freshUntil(stored) : now() + UNKNOWN_TOMBSTONE_TTL * 1000;
+            const ttl = Math.max(1, Math.ceil((until - now()) / 1000));
             await attempt("set", emit, () => store.set(key!, TOMBSTONE, ttl));
           }
         },

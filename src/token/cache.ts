@@ -86,6 +86,11 @@ interface Flight {
   readonly controller: AbortController;
   /** Landed or failed: its signal must not be touched (workerd: it may belong to an ended request). */
   settled: boolean;
+  /**
+   * The deadline its retries keep to: the owner's; `-Infinity` for a background renewal (tried once). A
+   * caller whose own deadline is later does not take its failure as the last word.
+   */
+  readonly deadline: number | undefined;
 }
 
 interface Entry {
@@ -95,12 +100,19 @@ interface Entry {
   retryAt?: number;
   /** Tokens the API rejected (the last few). */
   rejected: string[];
+  /** Until then (entry clock) the entry is kept for its `rejected` list, though it holds no token. */
+  rejectedUntil: number;
+  /** Settles with the next token that lands in the entry, through whichever fetch (made on demand). */
+  next?: Promise<CachedToken>;
+  arrive?: (token: CachedToken) => void;
   /** The clock the entry's times are on. */
   now: () => number;
 }
 
 /** Rejected tokens remembered per entry. */
 const REJECTED_KEPT = 4;
+/** How long a rejected token whose expiry is unknown is remembered (the longest a token is kept). */
+const REJECTED_FOR = 24 * 3_600_000;
 const MAX_WAIT = 2 ** 31 - 1;
 
 /**
@@ -141,28 +153,42 @@ export class TokenCache {
     }
     request.signal?.throwIfAborted();
     // A caller waits on its own fetch until it settles (each attempt is bounded by the timeout); a
-    // fetch started by someone else is watched for stalls, since its owner may be gone.
+    // fetch started by someone else is watched for stalls, since its owner may be gone. Either way a
+    // token that lands through any fetch ends the wait.
     let owned = !entry.flight || stalled(entry.flight);
     let flight = owned ? this.#start(entry, settings, fetcher, request, undefined, false) : entry.flight!;
     flight.waiters++;
+    /** Leaves `flight` for one of this caller's own, or for whoever took over already. */
+    const switchFlight = () => {
+      if (entry.flight === flight) entry.flight = undefined;
+      flight.waiters--;
+      leave(entry, flight);
+      owned = !entry.flight;
+      flight = entry.flight ?? this.#start(entry, settings, fetcher, request, undefined, false);
+      flight.waiters++;
+    };
     try {
       for (;;) {
-        // A deadline ends the wait only while a retry waits (as for API calls, an attempt runs out).
-        const untilDeadline = request.deadline !== undefined && flight.error !== undefined
-          ? request.deadline - settings.now()
-          : MAX_WAIT;
-        const patience = Math.min(owned ? MAX_WAIT : flight.expectBy - Date.now(), untilDeadline);
+        // The caller's deadline wakes it once; after that only a retry's wait (flight.error) ends the
+        // wait early (as for API calls, an attempt runs out).
+        const untilDeadline = request.deadline === undefined ? MAX_WAIT : request.deadline - settings.now();
+        const watch = owned ? MAX_WAIT : flight.expectBy - Date.now();
+        const patience = untilDeadline > 0 ? Math.min(watch, untilDeadline) : watch;
         try {
-          const landed = flight.landed;
-          const token = await race(Math.max(0, patience), () => ELAPSED, request.signal, () => landed, true);
-          if (owned) await finish(flight, request.waitUntil ?? settings.waitUntil);
+          const first = Promise.race([flight.landed, arrival(entry)]);
+          const token = await race(patience, () => ELAPSED, request.signal, () => first, true);
+          if (owned && flight.settled) await finish(flight, request.waitUntil ?? settings.waitUntil);
           return token;
         } catch (error) {
           if (error !== ELAPSED) {
             // Failed (or this caller aborted): a token that landed meanwhile still serves.
             const valid = usable(entry);
             if (valid && !request.signal?.aborted) return valid;
-            throw error;
+            // Someone else's fetch tried less than this caller may (a background renewal is tried once,
+            // an earlier deadline stops retries sooner): this caller tries for itself.
+            if (owned || request.signal?.aborted || !(flight.deadline! < (request.deadline ?? Infinity))) throw error;
+            switchFlight();
+            continue;
           }
         }
         const valid = usable(entry); // landed meanwhile, through another fetch
@@ -170,15 +196,9 @@ export class TokenCache {
         if (flight.error !== undefined && request.deadline !== undefined && settings.now() >= request.deadline) {
           throw flight.error;
         }
-        if (!stalled(flight)) continue; // it announced more progress meanwhile
         // Its owner is gone (or the server is slower than the stall bound): take over, or join
-        // whoever took over already.
-        if (entry.flight === flight) entry.flight = undefined;
-        flight.waiters--;
-        leave(entry, flight);
-        owned = !entry.flight;
-        flight = entry.flight ?? this.#start(entry, settings, fetcher, request, undefined, false);
-        flight.waiters++;
+        // whoever took over already. An own fetch, or one that announced more progress, is waited for.
+        if (!owned && stalled(flight)) switchFlight();
       }
     } finally {
       flight.waiters--;
@@ -194,6 +214,9 @@ export class TokenCache {
       entry.rejected.push(token);
       if (entry.rejected.length > REJECTED_KEPT) entry.rejected.shift();
     }
+    // Kept (not swept) while the rejected token could still come back from a store or broker.
+    const until = entry.current?.token === token ? entry.current.expiresAt : entry.now() + REJECTED_FOR;
+    entry.rejectedUntil = Math.max(entry.rejectedUntil, until);
     if (entry.current?.token === token) entry.current = entry.retryAt = undefined;
   }
 
@@ -201,16 +224,19 @@ export class TokenCache {
     let entry = this.#entries.get(key);
     if (!entry) {
       if (Date.now() >= this.#sweepAt) this.#sweep();
-      this.#entries.set(key, entry = { rejected: [], now });
+      this.#entries.set(key, entry = { rejected: [], rejectedUntil: 0, now });
     }
     return entry;
   }
 
-  /** Drops every entry whose token has expired while no fetch runs for it. */
+  /** Drops every entry whose token has expired while no fetch runs for it and no rejection is kept. */
   #sweep(): void {
     this.#sweepAt = Date.now() + 1_000;
     for (const [key, entry] of this.#entries) {
-      if (!entry.flight && (!entry.current || entry.now() >= entry.current.expiresAt)) this.#entries.delete(key);
+      const now = entry.now();
+      if (!entry.flight && !(now < (entry.current?.expiresAt ?? 0)) && now >= entry.rejectedUntil) {
+        this.#entries.delete(key);
+      }
     }
   }
 
@@ -235,6 +261,7 @@ export class TokenCache {
       waiters: background ? Infinity : 0,
       controller,
       settled: false,
+      deadline: background ? -Infinity : request.deadline,
     };
     const control: FlightControl = {
       renewing,
@@ -295,6 +322,8 @@ export class TokenCache {
         stored: !!token.stored,
       });
       land(token);
+      entry.arrive?.(token);
+      entry.next = entry.arrive = undefined;
       await result.after;
     })().catch(() => {});
     entry.flight = flight;
@@ -308,6 +337,11 @@ export const defaultCache: TokenCache = new TokenCache();
 /** True once a fetch has gone past the progress it announced: its owner may be gone. */
 function stalled(flight: Flight): boolean {
   return Date.now() >= flight.expectBy;
+}
+
+/** Settles with the next token that lands in `entry`, through whichever fetch; never rejects. */
+function arrival(entry: Entry): Promise<CachedToken> {
+  return entry.next ??= new Promise((resolve) => entry.arrive = resolve);
 }
 
 /** The entry's token if it is valid now. */

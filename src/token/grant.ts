@@ -90,11 +90,34 @@ function parseTokenResponse(text: string, response: Response): TokenResponse {
   if (typeof token_type !== "string" || token_type.toLowerCase() !== "bearer") {
     throw invalidResponse("unsupported `token_type` value", response);
   }
-  const seconds = typeof expires_in === "string" ? parseFloat(expires_in) : expires_in;
+  // A numeric string is read as a number (some servers send one); "3600abc" is not one.
+  const seconds = typeof expires_in === "string" && /^\d+(\.\d+)?$/.test(expires_in) ? Number(expires_in) : expires_in;
   if (seconds !== undefined && !(Number.isFinite(seconds) && (seconds as number) >= 0)) {
     throw invalidResponse("invalid `expires_in` value", response);
   }
   return { access_token, expires_in: seconds as number | undefined };
+}
+
+/**
+ * The client secret as it may come back in an error answer: as it is, URL-encoded, form-encoded (as in
+ * Basic credentials and form bodies) and inside the Basic credentials (base64 of `id:secret`).
+ */
+function secretForms({ clientId, clientSecret }: GrantSettings): string[] {
+  const form = (value: string) => encodeURIComponent(value).replace(/%20/g, "+");
+  const basic = (id: string, secret: string) => {
+    try {
+      return btoa(`${id}:${secret}`);
+    } catch {
+      return undefined; // not Latin-1: never sent that way
+    }
+  };
+  return [
+    clientSecret,
+    encodeURIComponent(clientSecret),
+    form(clientSecret),
+    basic(form(clientId), form(clientSecret)),
+    basic(clientId, clientSecret),
+  ].filter((value): value is string => value !== undefined);
 }
 
 /**
@@ -116,9 +139,11 @@ async function rejected(config: GrantSettings, response: Response, text: string)
       fields ??= JSON.parse(text);
     } catch { /* no OAuth fields */ }
   }
-  const oauthError = typeof fields?.error === "string" ? fields.error : undefined;
-  const description = typeof fields?.error_description === "string" ? fields.error_description : undefined;
-  const errorDescription = description && redact(description, [config.clientSecret]);
+  // A server may echo what it was sent: the secret, in any form it travelled in, never passes on.
+  const secrets = secretForms(config);
+  const clean = (field: unknown) => typeof field === "string" ? redact(field, secrets) : undefined;
+  const oauthError = clean(fields?.error);
+  const errorDescription = clean(fields?.error_description) || undefined;
   const what = oauthError
     ? `${oauthError}${errorDescription ? `: ${errorDescription}` : ""}`
     : `HTTP ${response.status}`;

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { inspect as nodeInspect } from "node:util";
-import { createClient, isRapidataError, RapidataAuthError, RapidataError, RapidataTimeoutError } from "../../mod.ts";
+import {
+  createClient,
+  isRapidataError,
+  RapidataApiError,
+  RapidataAuthError,
+  RapidataError,
+  RapidataTimeoutError,
+} from "../../mod.ts";
 import { hold, release, standInClient, stats } from "../support/control.ts";
 import { describe, inspect, it } from "../support/harness.ts";
 
@@ -114,6 +121,10 @@ describe("token endpoint errors", () => {
     ["a negative expires_in", () => Response.json({ access_token: "abcd1234", token_type: "Bearer", expires_in: -5 })],
     ["a JSON array", () => Response.json([1, 2])],
     ["JSON null", () => Response.json(null)],
+    [
+      "an expires_in string that is not a number",
+      () => Response.json({ access_token: "abcd1234", token_type: "Bearer", expires_in: "3600abc" }),
+    ],
     [
       "an expires_in that is not a number",
       () => Response.json({ access_token: "abcd1234", token_type: "Bearer", expires_in: "soon" }),
@@ -283,6 +294,56 @@ describe("secret hygiene", () => {
         for (const secret of secrets) assert.ok(!view.includes(secret), `leaked in ${view.slice(0, 200)}`);
       }
     }
+  });
+
+  it("redacts the secret a server echoes in the OAuth error, in every form it travelled in", async () => {
+    const secret = "s3cr3t+/= value";
+    const form = encodeURIComponent(secret).replace(/%20/g, "+");
+    const echoes = [
+      secret,
+      encodeURIComponent(secret),
+      form,
+      btoa(`echo-client:${form}`), // inside the Basic credentials
+    ];
+    for (const echo of echoes) {
+      for (const where of ["body", "challenge"] as const) {
+        const client = createClient({
+          clientId: "echo-client",
+          clientSecret: secret,
+          retry: false,
+          fetch: () =>
+            Promise.resolve(
+              where === "body"
+                ? Response.json({ error: `invalid_client ${echo}`, error_description: `got ${echo}` }, { status: 400 })
+                : new Response(null, {
+                  status: 401,
+                  headers: { "www-authenticate": `Bearer error="x${echo}", error_description="got ${echo}"` },
+                }),
+            ),
+        });
+        const error = await caught(client.accessToken());
+        assert.ok(error instanceof RapidataAuthError);
+        for (const view of [error.message, JSON.stringify(error), nodeInspect(error), String(error.error)]) {
+          assert.ok(!view.includes(echo), `${where} echo ${echo} leaked in ${view}`);
+        }
+      }
+    }
+    secrets.push(...echoes);
+  });
+
+  it("a trace id that echoes the bearer token is redacted", async () => {
+    const { rapidata } = await standInClient({
+      fetch: async (input, init) => {
+        if (String(input).endsWith("/connect/token")) return fetch(input, init);
+        const authorization = new Headers(init?.headers).get("authorization")!;
+        return Response.json({ title: "nope" }, { status: 400, headers: { "x-trace-id": authorization } });
+      },
+    });
+    const token = await rapidata.accessToken();
+    const error = await caught(rapidata.get("/orders"));
+    assert.ok(error instanceof RapidataApiError);
+    assert.equal(error.traceId, "Bearer [redacted]");
+    secrets.push(token);
   });
 
   it("redacts a secret that a server echoes back in an error description", async () => {

@@ -40,6 +40,46 @@ function otherIsolate(store: ReturnType<typeof customStore>, clientId: string, c
 }
 
 describe("revocation reaches every layer", () => {
+  it("a store read that fails while a token is rejected still removes it (delete and tombstone)", async () => {
+    for (const withDelete of [true, false]) {
+      const { raw, values, deletes } = rawStore(withDelete);
+      let failReads = false;
+      const get = raw.get;
+      raw.get = (key) => failReads ? Promise.reject(new Error("store down for reads")) : get(key);
+      const store = customStore(raw);
+      const { rapidata, creds } = await standInClient({ store });
+      const revoked = await rapidata.accessToken();
+      await revoke(creds.clientId);
+      failReads = true;
+      assert.equal((await rapidata.get<{ page: number }>("/orders")).page, 1); // 401, then the replay
+      failReads = false;
+      if (withDelete) assert.ok(deletes() >= 1, "deleted without a read");
+      // Another isolate never gets the revoked token from the store.
+      const other = await otherIsolate(store, creds.clientId, creds.clientSecret).load();
+      assert.notEqual(other?.token, revoked, `store holds ${values.size} value(s)`);
+    }
+  });
+
+  it("the caller's signal ends the wait for a store that is slow to forget a rejected token", async () => {
+    const { raw } = rawStore(true);
+    let deleting = false;
+    let deleted = false;
+    raw.delete = () => {
+      deleting = true;
+      return new Promise((resolve) => setTimeout(() => resolve(void (deleted = true)), 1_500));
+    };
+    const { rapidata, creds } = await standInClient({ store: customStore(raw) });
+    await rapidata.accessToken();
+    await revoke(creds.clientId);
+    const controller = new AbortController();
+    const call = rapidata.get("/orders", { signal: controller.signal }).catch((error: Error) => error);
+    await eventually(() => deleting, "the store delete started");
+    controller.abort();
+    assert.equal(((await call) as Error).name, "AbortError");
+    assert.equal(deleted, false); // the call did not wait for the store
+    await eventually(() => deleted, "the delete finished on its own");
+  });
+
   for (const withDelete of [true, false]) {
     it(`a rejected token leaves memory and the store (${withDelete ? "delete" : "tombstone"})`, async () => {
       const { raw, values, deletes } = rawStore(withDelete);

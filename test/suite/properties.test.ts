@@ -133,6 +133,8 @@ describe("properties", () => {
       }),
     );
     assert.equal(parseRetryAfter(null, now), undefined);
+    // Date.parse reads these as dates; an HTTP date starts with its day name (found by the property above).
+    for (const text of ["-0Z", "1 a", "2026-11-29T12:00:10Z", "x"]) assert.equal(parseRetryAfter(text, now), undefined);
   });
 
   it("query objects round-trip: arrays as repeated keys, null and undefined left out", () => {

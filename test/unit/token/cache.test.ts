@@ -45,4 +45,84 @@ describe("TokenCache", () => {
     await assert.rejects(cache.token("k", settings(), fetcher), { code: "ERR_TOKEN_RESPONSE" }); // brought it back
     assert.equal((await cache.token("k", settings(), fetcher)).token, "new");
   });
+
+  it("keeps the rejected tokens of an entry through a sweep, so a store cannot bring one back", async () => {
+    const cache = new TokenCache();
+    assert.equal((await cache.token("k", settings(), issue("old", 60_000))).token, "old");
+    cache.reject("k", "old"); // the entry now holds no token and no fetch runs
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await cache.token("other", settings(), issue("o", 60_000)); // a sweep is due: a new entry is made
+    // A store still answering with the rejected token: the cache refuses it.
+    await assert.rejects(cache.token("k", settings(), issue("old", 60_000)), { code: "ERR_TOKEN_RESPONSE" });
+  });
+
+  it("a caller without a valid token that joined a failing background renewal tries for itself", async () => {
+    let now = Date.now();
+    const clock = () => now;
+    const cache = new TokenCache();
+    await cache.token(
+      "k",
+      settings(clock),
+      () => Promise.resolve({ token: { token: "t1", issuedAt: now, expiresAt: now + 120_000 } }),
+    );
+    now += 61_000; // in the renewal window
+    let fail!: (error: Error) => void;
+    let calls = 0;
+    const fetcher: Fetcher = (control) => {
+      calls++;
+      if (control.renewing) return new Promise((_, reject) => fail = reject); // the renewal, held
+      return Promise.resolve({ token: { token: "t2", issuedAt: now, expiresAt: now + 120_000 } });
+    };
+    assert.equal((await cache.token("k", settings(clock), fetcher)).token, "t1"); // starts the renewal
+    cache.reject("k", "t1"); // the API refused t1: the next caller has no valid token and joins the renewal
+    const joined = cache.token("k", settings(clock), fetcher);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    fail(new Error("renewal failed (it is tried once)"));
+    assert.equal((await joined).token, "t2"); // its own fetch, not the renewal's failure
+    assert.equal(calls, 2);
+  });
+
+  it("a caller that joined a fetch leaves at its own deadline while the fetch waits to retry", async () => {
+    const cache = new TokenCache();
+    const failure = new Error("503, Retry-After: 60");
+    let release!: () => void;
+    const fetcher: Fetcher = (control) =>
+      new Promise((_, reject) => {
+        // The first attempt fails after the caller below joined; a retry's wait of 60 s is announced.
+        setTimeout(() => control.progress(60_000, failure), 20);
+        release = () => reject(failure);
+      });
+    const owner = cache.token("k", settings(), fetcher); // no deadline
+    owner.catch(() => {});
+    // Joins with a deadline 100 ms away: it leaves with the failure, long before the stall bound (1.1 s).
+    const joiner = cache.token("k", settings(), fetcher, { deadline: Date.now() + 100 });
+    const left = await Promise.race([
+      joiner.then(() => "resolved", (error) => error === failure ? "left with the failure" : String(error)),
+      new Promise((resolve) => setTimeout(resolve, 1_000, "still waiting at 1 s")),
+    ]);
+    assert.equal(left, "left with the failure");
+    release();
+    await assert.rejects(owner, failure);
+  });
+
+  it("a token landing through any fetch ends every wait, also on a later fetch and for its starter", async () => {
+    const cache = new TokenCache();
+    const fast = { ...settings(), stallAfter: 50 };
+    const gates: ((token: string) => void)[] = [];
+    const fetcher: Fetcher = () =>
+      new Promise((resolve) =>
+        gates.push((token) => resolve({ token: { token, issuedAt: Date.now(), expiresAt: Date.now() + 60_000 } }))
+      );
+    const a = cache.token("k", fast, fetcher); // fetch 1 (its answer will be late)
+    await new Promise((resolve) => setTimeout(resolve, 100)); // fetch 1 is past its stall bound
+    const b = cache.token("k", fast, fetcher); // takes over: fetch 2
+    const c = cache.token("k", fast, fetcher); // joins fetch 2
+    assert.equal(gates.length, 2);
+    gates[0]!("t1"); // fetch 1 lands after all
+    assert.deepEqual(
+      await Promise.all([a, b, c].map((p) => p.then((t) => t.token))),
+      ["t1", "t1", "t1"], // nobody waited for fetch 2
+    );
+    gates[1]!("t2");
+  });
 });
