@@ -14,6 +14,7 @@ const CHANGES = [
   ["token responses checked here, not by oauth4webapi's processor (it validates id_tokens)", -1845],
   ["smaller cuts: one store context, token response errors built once", -96],
   ["the workerd entry: workerd's waitUntil keeps background renewals alive", +59],
+  ["after a fault hunt: any landing ends every wait, joiners retry for themselves, secret forms redacted", +301],
 ];
 /** What each module of the bundle is for: the report prints what each costs. */
 const FEATURES = {
