@@ -333,10 +333,12 @@ describe("secret hygiene", () => {
 
   it("a trace id that echoes the bearer token is redacted", async () => {
     const { rapidata } = await standInClient({
-      fetch: async (input, init) => {
+      fetch: (input, init) => {
         if (String(input).endsWith("/connect/token")) return fetch(input, init);
         const authorization = new Headers(init?.headers).get("authorization")!;
-        return Response.json({ title: "nope" }, { status: 400, headers: { "x-trace-id": authorization } });
+        return Promise.resolve(
+          Response.json({ title: "nope" }, { status: 400, headers: { "x-trace-id": authorization } }),
+        );
       },
     });
     const token = await rapidata.accessToken();
