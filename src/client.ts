@@ -6,6 +6,7 @@
  */
 
 import { RapidataApiError, redact } from "./errors.ts";
+import { readText } from "./http/body.ts";
 import { withDeadline } from "./http/deadline.ts";
 import { exchange, isReplayableBody, type Transport } from "./http/transport.ts";
 import { appendQuery, type Query, resolveUrl } from "./http/url.ts";
@@ -71,6 +72,9 @@ export interface RapidataClient {
   /** The token endpoint this client uses. */
   readonly tokenEndpoint: string;
 }
+
+/** Of an error answer's body at most this much is read and kept in the error (`truncated` beyond it). */
+export const ERROR_BODY_LIMIT = 64 * 1024;
 
 /** The human-readable part of an API error body: a ProblemDetails `detail` / `title`, or similar. */
 function messageOf(details: unknown): string | undefined {
@@ -141,19 +145,22 @@ export function createClientFor(
     if (encode && !headers.has("content-type")) headers.set("content-type", "application/json");
     const payload = encode ? JSON.stringify(body) : body as BodyInit | undefined ?? null;
     const { response, bearer } = await exchange(transport, url, { ...options, method, headers, body: payload });
-    // A body cut off mid-way is ERR_NETWORK too (the platform's error is the cause).
-    const text = await withDeadline("API request", timeout, options.signal, () => response.text(), url.origin, true)
-      .catch(
-        async (error) => {
-          await response.body?.cancel().catch(() => {});
-          throw error;
-        },
-      );
+    // Read through a reader that the timeout and the caller's abort cancel (the connection closes at
+    // once); a body cut off mid-way is ERR_NETWORK too (the platform's error is the cause). Of an error
+    // answer at most ERROR_BODY_LIMIT bytes are read and kept.
+    const limit = response.ok ? Infinity : ERROR_BODY_LIMIT;
+    const { text, truncated } = await withDeadline(
+      "API request",
+      timeout,
+      options.signal,
+      (signal) => readText(response, limit, signal),
+      url.origin,
+    );
     const what = `Rapidata API ${method} ${url.pathname}`;
     if (!response.ok) {
       let details: unknown = text ? redact(text, [...secrets, bearer]) : undefined;
       try {
-        details = JSON.parse(details as string);
+        if (!truncated) details = JSON.parse(details as string);
       } catch { /* keep the text (or nothing) */ }
       const message = messageOf(details) || response.statusText;
       throw new RapidataApiError(
@@ -162,6 +169,7 @@ export function createClientFor(
         response,
         details,
         [...secrets, bearer],
+        truncated,
       );
     }
     if (text === "") return undefined as T; // also every 204 / 205: a Response cannot give those a body

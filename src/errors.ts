@@ -152,6 +152,8 @@ export class RapidataApiError extends RapidataError {
   declare readonly traceId: string | undefined;
   /** The answer itself (non-enumerable; its body has been read). */
   declare readonly response: Response;
+  /** True when the body was longer than 64 KiB: `details` is then its first 64 KiB, as text. */
+  declare readonly truncated: boolean;
 
   /** @internal */
   constructor(
@@ -160,6 +162,7 @@ export class RapidataApiError extends RapidataError {
     response: Response,
     details?: unknown,
     secrets: readonly (string | undefined)[] = [],
+    truncated = false,
   ) {
     super(code, message);
     this.name = "RapidataApiError";
@@ -168,6 +171,7 @@ export class RapidataApiError extends RapidataError {
     const bodyTrace = (details as { traceId?: unknown } | undefined)?.traceId;
     const traceId = response.headers.get("x-trace-id") ?? (typeof bodyTrace === "string" ? bodyTrace : undefined);
     this.traceId = traceId && redact(traceId, secrets); // a server that echoes headers must not leak the token
+    this.truncated = truncated;
     Object.defineProperty(this, "response", { value: response }); // non-enumerable: never in JSON or logs
   }
 }

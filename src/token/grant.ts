@@ -14,7 +14,7 @@
 
 import * as oauth from "oauth4webapi";
 import { RapidataAuthError, redact } from "../errors.ts";
-import { readText, TOO_LARGE } from "../http/body.ts";
+import { readText } from "../http/body.ts";
 import { withDeadline } from "../http/deadline.ts";
 import { X_CLIENT } from "../http/transport.ts";
 import { decodeJwtPayload } from "../internal/jwt.ts";
@@ -176,10 +176,10 @@ export function requestToken(config: GrantSettings, signal?: AbortSignal): Promi
       headers: { "x-client": X_CLIENT },
       signal: attemptSignal,
     });
-    const text = await readText(response, TOKEN_RESPONSE_LIMIT);
+    const { text, truncated } = await readText(response, TOKEN_RESPONSE_LIMIT, attemptSignal);
     // An error answer too large to read is still that status (a 5xx is retried).
-    if (response.status !== 200) await rejected(config, response, text === TOO_LARGE ? "" : text);
-    if (text === TOO_LARGE) throw invalidResponse(`larger than ${TOKEN_RESPONSE_LIMIT} bytes`, response);
+    if (response.status !== 200) await rejected(config, response, truncated ? "" : text);
+    if (truncated) throw invalidResponse(`larger than ${TOKEN_RESPONSE_LIMIT} bytes`, response);
     const result = parseTokenResponse(text, response);
     const lifetime = lifetimeOf(result.access_token, result.expires_in, issuedAt);
     return { token: result.access_token, issuedAt, expiresAt: issuedAt + lifetime };

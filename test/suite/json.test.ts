@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { RapidataApiError } from "../../mod.ts";
-import { type Echo, standInClient } from "../support/control.ts";
+import { type Echo, eventually, standInClient } from "../support/control.ts";
 import { describe, it } from "../support/harness.ts";
 
 describe("JSON helpers", () => {
@@ -110,5 +110,79 @@ describe("JSON helpers", () => {
     const { rapidata } = await standInClient();
     await assert.rejects(rapidata.get("/orders", { query: { bad: { nested: 1 } as never } }), TypeError);
     await assert.rejects(rapidata.get("orders"), TypeError);
+  });
+});
+
+/** A body that never ends: 16 KiB chunks on demand; `state` says how many were pulled and whether it was cancelled. */
+function endlessBody() {
+  const state = { pulled: 0, cancelled: false };
+  const chunk = new TextEncoder().encode("x".repeat(16 * 1024));
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      state.pulled++;
+      controller.enqueue(chunk);
+      return new Promise((resolve) => setTimeout(resolve, 1)); // a slow, endless sender
+    },
+    cancel() {
+      state.cancelled = true;
+    },
+  });
+  return { body, state };
+}
+
+/** A client whose API answers with `answer()`; tokens come from the stand-in. */
+async function answering(answer: () => Response, options: { timeout?: number } = {}) {
+  return (await standInClient({
+    retry: false,
+    ...options,
+    fetch: (input, init) => String(input).endsWith("/connect/token") ? fetch(input, init) : Promise.resolve(answer()),
+  })).rapidata;
+}
+
+describe("JSON helpers: bodies are bounded and released", () => {
+  it("a body still streaming at the timeout is cancelled with the RapidataTimeoutError", async () => {
+    const { body, state } = endlessBody();
+    const rapidata = await answering(() => new Response(body, { headers: { "content-type": "application/json" } }), {
+      timeout: 300,
+    });
+    const error = await rapidata.get("/orders").catch((e: Error) => e);
+    assert.equal((error as Error).name, "RapidataTimeoutError");
+    await eventually(() => state.cancelled, "the body's stream cancelled");
+    const pulled = state.pulled;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(state.pulled, pulled, "nothing more read after the error");
+  });
+
+  it("a caller's abort during the body read cancels the stream", async () => {
+    const { body, state } = endlessBody();
+    const rapidata = await answering(() => new Response(body));
+    const controller = new AbortController();
+    const call = rapidata.get("/orders", { signal: controller.signal }).catch((e: Error) => e);
+    await eventually(() => state.pulled > 2, "the body is being read");
+    controller.abort();
+    assert.equal(((await call) as Error).name, "AbortError");
+    await eventually(() => state.cancelled, "the body's stream cancelled");
+  });
+
+  it("an error body is kept up to 64 KiB, marked truncated, and read no further", async () => {
+    const { body, state } = endlessBody();
+    const rapidata = await answering(() =>
+      new Response(body, { status: 500, headers: { "content-type": "application/problem+json" } })
+    );
+    const error = await rapidata.get("/orders").catch((e: unknown) => e);
+    assert.ok(error instanceof RapidataApiError);
+    assert.equal(error.truncated, true);
+    assert.equal(typeof error.details, "string");
+    assert.equal((error.details as string).length, 64 * 1024);
+    assert.ok(JSON.stringify(error).length < 70 * 1024);
+    assert.ok(state.cancelled, "the rest of the body was not read");
+    assert.ok(state.pulled <= 8, `${state.pulled} chunks of 16 KiB read`);
+  });
+
+  it("an error body within the bound is parsed and not marked truncated", async () => {
+    const rapidata = await answering(() => Response.json({ title: "Not Found", detail: "no order" }, { status: 404 }));
+    const error = await rapidata.get("/order/x").catch((e: unknown) => e);
+    assert.ok(error instanceof RapidataApiError);
+    assert.deepEqual([error.truncated, (error.details as { detail: string }).detail], [false, "no order"]);
   });
 });
