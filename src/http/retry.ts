@@ -59,7 +59,7 @@ export function parseRetryAfter(value: string | null, now: number): number | und
  * and never past `deadline` (epoch ms on the policy's clock). `retryable` gets the HTTP status of the
  * result's or the error's `response` (where `Retry-After` is read too) and whether the attempt failed
  * with a network error or a timeout. `waiting` hears of each wait (and the failure it follows) before it
- * starts. Resolves to the
+ * starts; `cut` hears when only the deadline stopped a retry that would have been made. Resolves to the
  * last result, rejects with the last error. @internal
  */
 export async function withRetries<T extends object>(
@@ -67,7 +67,12 @@ export async function withRetries<T extends object>(
   target: "token" | "api",
   attempt: () => Promise<T>,
   retryable: (status: number | undefined, transient: boolean, error: unknown) => boolean,
-  options: { signal?: AbortSignal; deadline?: number; waiting?: (ms: number, error: unknown) => void } = {},
+  options: {
+    signal?: AbortSignal;
+    deadline?: number;
+    waiting?: (ms: number, error: unknown) => void;
+    cut?: () => void;
+  } = {},
 ): Promise<T> {
   for (let retry = 1;; retry++) {
     let result: T | undefined; // always set when the attempt succeeds
@@ -85,10 +90,9 @@ export async function withRetries<T extends object>(
     // Exponential backoff with full jitter, unless the server said how long to wait.
     const after = response && parseRetryAfter(response.headers.get("retry-after"), policy.now());
     const delay = Math.round(Math.min(after ?? Math.random() * policy.delay * 2 ** (retry - 1), policy.maxDelay));
-    if (
-      retry > policy.limit || !retryable(status, code === "ERR_NETWORK" || code === "ERR_TIMEOUT", error) ||
-      policy.now() + delay >= (options.deadline ?? Infinity)
-    ) {
+    const again = retry <= policy.limit && retryable(status, code === "ERR_NETWORK" || code === "ERR_TIMEOUT", error);
+    if (!again || policy.now() + delay >= (options.deadline ?? Infinity)) {
+      if (again) options.cut?.(); // only the deadline stopped it
       if (result) return result;
       throw error;
     }

@@ -53,6 +53,11 @@ export interface FlightControl {
   readonly signal: AbortSignal;
   /** The deadline (client clock) of the caller that started the fetch. */
   readonly deadline: number | undefined;
+  /**
+   * Says the fetch stops before trying all it could: only its deadline stopped a retry, or a renewal
+   * (tried once) failed with what a retry could fix. A waiting caller with more time then tries itself.
+   */
+  cut(): void;
 }
 
 /** Fetches a token: resolves with it and with work that finishes afterwards (a store write). @internal */
@@ -86,11 +91,10 @@ interface Flight {
   readonly controller: AbortController;
   /** Landed or failed: its signal must not be touched (workerd: it may belong to an ended request). */
   settled: boolean;
-  /**
-   * The deadline its retries keep to: the owner's; `-Infinity` for a background renewal (tried once). A
-   * caller whose own deadline is later does not take its failure as the last word.
-   */
+  /** The deadline its retries keep to: the owner's; `-Infinity` for a background renewal (tried once). */
   readonly deadline: number | undefined;
+  /** It stopped before trying all it could (see {@link FlightControl.cut}). */
+  cut: boolean;
 }
 
 interface Entry {
@@ -102,9 +106,8 @@ interface Entry {
   rejected: string[];
   /** Until then (entry clock) the entry is kept for its `rejected` list, though it holds no token. */
   rejectedUntil: number;
-  /** Settles with the next token that lands in the entry, through whichever fetch (made on demand). */
-  next?: Promise<CachedToken>;
-  arrive?: (token: CachedToken) => void;
+  /** Callers waiting for a token, told of every token that lands in the entry, through whichever fetch. */
+  readonly listeners: Set<(token: CachedToken) => void>;
   /** The clock the entry's times are on. */
   now: () => number;
 }
@@ -155,6 +158,9 @@ export class TokenCache {
     // A caller waits on its own fetch until it settles (each attempt is bounded by the timeout); a
     // fetch started by someone else is watched for stalls, since its owner may be gone. Either way a
     // token that lands through any fetch ends the wait.
+    let arrived!: (token: CachedToken) => void;
+    const arrival = new Promise<CachedToken>((resolve) => arrived = resolve);
+    entry.listeners.add(arrived);
     let owned = !entry.flight || stalled(entry.flight);
     let flight = owned ? this.#start(entry, settings, fetcher, request, undefined, false) : entry.flight!;
     flight.waiters++;
@@ -167,15 +173,17 @@ export class TokenCache {
       flight = entry.flight ?? this.#start(entry, settings, fetcher, request, undefined, false);
       flight.waiters++;
     };
+    let woken = false; // by the deadline
     try {
       for (;;) {
-        // The caller's deadline wakes it once; after that only a retry's wait (flight.error) ends the
-        // wait early (as for API calls, an attempt runs out).
+        // Past the deadline, a retry's wait (flight.error) ends the wait; an attempt runs out (as for API
+        // calls). The deadline wakes the caller once, to look.
         const untilDeadline = request.deadline === undefined ? MAX_WAIT : request.deadline - settings.now();
-        const watch = owned ? MAX_WAIT : flight.expectBy - Date.now();
-        const patience = untilDeadline > 0 ? Math.min(watch, untilDeadline) : watch;
+        if (flight.error !== undefined && untilDeadline <= 0) throw flight.error;
+        let patience = owned ? MAX_WAIT : flight.expectBy - Date.now();
+        if (!woken && untilDeadline < patience) [patience, woken] = [Math.max(0, untilDeadline), true];
         try {
-          const first = Promise.race([flight.landed, arrival(entry)]);
+          const first = Promise.race([flight.landed, arrival]);
           const token = await race(patience, () => ELAPSED, request.signal, () => first, true);
           if (owned && flight.settled) await finish(flight, request.waitUntil ?? settings.waitUntil);
           return token;
@@ -186,21 +194,23 @@ export class TokenCache {
             if (valid && !request.signal?.aborted) return valid;
             // Someone else's fetch tried less than this caller may (a background renewal is tried once,
             // an earlier deadline stops retries sooner): this caller tries for itself.
-            if (owned || request.signal?.aborted || !(flight.deadline! < (request.deadline ?? Infinity))) throw error;
+            if (
+              !flight.cut || owned || request.signal?.aborted || !(flight.deadline! < (request.deadline ?? Infinity))
+            ) {
+              throw error;
+            }
             switchFlight();
             continue;
           }
         }
         const valid = usable(entry); // landed meanwhile, through another fetch
         if (valid) return valid;
-        if (flight.error !== undefined && request.deadline !== undefined && settings.now() >= request.deadline) {
-          throw flight.error;
-        }
         // Its owner is gone (or the server is slower than the stall bound): take over, or join
         // whoever took over already. An own fetch, or one that announced more progress, is waited for.
         if (!owned && stalled(flight)) switchFlight();
       }
     } finally {
+      entry.listeners.delete(arrived);
       flight.waiters--;
       leave(entry, flight);
     }
@@ -224,7 +234,7 @@ export class TokenCache {
     let entry = this.#entries.get(key);
     if (!entry) {
       if (Date.now() >= this.#sweepAt) this.#sweep();
-      this.#entries.set(key, entry = { rejected: [], rejectedUntil: 0, now });
+      this.#entries.set(key, entry = { rejected: [], rejectedUntil: 0, listeners: new Set(), now });
     }
     return entry;
   }
@@ -262,6 +272,7 @@ export class TokenCache {
       controller,
       settled: false,
       deadline: background ? -Infinity : request.deadline,
+      cut: false,
     };
     const control: FlightControl = {
       renewing,
@@ -272,6 +283,7 @@ export class TokenCache {
       isRejected: (token) => entry.rejected.includes(token),
       signal: controller.signal,
       deadline: request.deadline,
+      cut: () => void (flight.cut = true),
     };
     const end = () => {
       flight.settled = true;
@@ -322,8 +334,7 @@ export class TokenCache {
         stored: !!token.stored,
       });
       land(token);
-      entry.arrive?.(token);
-      entry.next = entry.arrive = undefined;
+      for (const arrive of entry.listeners) arrive(token);
       await result.after;
     })().catch(() => {});
     entry.flight = flight;
@@ -337,11 +348,6 @@ export const defaultCache: TokenCache = new TokenCache();
 /** True once a fetch has gone past the progress it announced: its owner may be gone. */
 function stalled(flight: Flight): boolean {
   return Date.now() >= flight.expectBy;
-}
-
-/** Settles with the next token that lands in `entry`, through whichever fetch; never rejects. */
-function arrival(entry: Entry): Promise<CachedToken> {
-  return entry.next ??= new Promise((resolve) => entry.arrive = resolve);
 }
 
 /** The entry's token if it is valid now. */

@@ -9,7 +9,15 @@ import type { RapidataAuthError } from "../errors.ts";
 import type { Emit } from "../events.ts";
 import { type RetryPolicy, withRetries } from "../http/retry.ts";
 import type { RapidataTokenStore } from "../stores/seal.ts";
-import { type CachedToken, type CacheSettings, defaultCache, type Fetcher, renewAt, type TokenCache } from "./cache.ts";
+import {
+  type CacheSettings,
+  defaultCache,
+  type Fetcher,
+  type FlightControl,
+  renewAt,
+  type TokenCache,
+} from "./cache.ts";
+import type { CachedToken } from "./cache.ts";
 import { type GrantSettings, requestToken } from "./grant.ts";
 import type { TokenRequest, TokenSource, WaitUntil } from "./source.ts";
 
@@ -41,12 +49,16 @@ export async function cacheKey(grant: GrantSettings): Promise<string> {
 
 /**
  * Which token-request failures are retried: network errors, timeouts, 5xx and 429, never an OAuth error
- * that no retry can fix. A renewal is tried once: it has a valid token to fall back on.
+ * that no retry can fix. A renewal is tried once (it has a valid token to fall back on): a failure it
+ * would otherwise retry is reported as `cut`, so that a caller without a valid token tries again.
  */
-function retryable(renewing: CachedToken | undefined) {
-  return (status: number | undefined, transient: boolean, error: unknown) =>
-    !renewing && (transient ||
-      ((status! >= 500 || status === 429) && !FINAL_OAUTH.includes((error as RapidataAuthError).error!)));
+function retryable(control: FlightControl) {
+  return (status: number | undefined, transient: boolean, error: unknown) => {
+    const retry = transient ||
+      ((status! >= 500 || status === 429) && !FINAL_OAUTH.includes((error as RapidataAuthError).error!));
+    if (retry && control.renewing) control.cut();
+    return retry && !control.renewing;
+  };
 }
 
 /**
@@ -80,8 +92,8 @@ export function clientCredentialsSource(
         control.progress(0);
         return requestToken(grant, control.signal);
       },
-      retryable(renewing),
-      { signal: control.signal, deadline: control.deadline, waiting: control.progress },
+      retryable(control),
+      { signal: control.signal, deadline: control.deadline, waiting: control.progress, cut: control.cut },
     );
     // Landed in memory first; the store write is finished afterwards.
     return { token, after: shared?.save(token) };

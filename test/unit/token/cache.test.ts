@@ -70,7 +70,10 @@ describe("TokenCache", () => {
     let calls = 0;
     const fetcher: Fetcher = (control) => {
       calls++;
-      if (control.renewing) return new Promise((_, reject) => fail = reject); // the renewal, held
+      if (control.renewing) {
+        // The renewal, held; it fails with what a retry could fix, but a renewal is tried once.
+        return new Promise((_, reject) => fail = (error) => (control.cut(), reject(error)));
+      }
       return Promise.resolve({ token: { token: "t2", issuedAt: now, expiresAt: now + 120_000 } });
     };
     assert.equal((await cache.token("k", settings(clock), fetcher)).token, "t1"); // starts the renewal
@@ -124,5 +127,42 @@ describe("TokenCache", () => {
       ["t1", "t1", "t1"], // nobody waited for fetch 2
     );
     gates[1]!("t2");
+  });
+
+  it("a final failure is shared: callers with later deadlines do not fetch it again each", async () => {
+    const cache = new TokenCache();
+    let calls = 0;
+    const final = new Error("invalid_client");
+    const fetcher: Fetcher = () => {
+      calls++;
+      return new Promise((_, reject) => setTimeout(() => reject(final), 20));
+    };
+    const callers = Array.from(
+      { length: 10 },
+      (_, i) => cache.token("k", settings(), fetcher, { deadline: Date.now() + 5_000 + i }).catch((error) => error),
+    );
+    assert.deepEqual(await Promise.all(callers), Array(10).fill(final));
+    assert.equal(calls, 1);
+  });
+
+  it("a caller whose deadline has passed leaves at once when it joins a fetch waiting to retry", async () => {
+    const cache = new TokenCache();
+    const failure = new Error("503, Retry-After: 10");
+    let release!: () => void;
+    const owner = cache.token("k", settings(), (control) =>
+      new Promise((_, reject) => {
+        control.progress(10_000, failure);
+        release = () => reject(failure);
+      }));
+    owner.catch(() => {});
+    const late = cache.token("k", settings(), () => Promise.reject(new Error("not started")), {
+      deadline: Date.now() - 1,
+    });
+    const left = await Promise.race([
+      late.then(() => "resolved", (error) => error === failure ? "left with the failure" : String(error)),
+      new Promise((resolve) => setTimeout(resolve, 1_000, "still waiting at 1 s")),
+    ]);
+    assert.equal(left, "left with the failure");
+    release();
   });
 });
