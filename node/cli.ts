@@ -8,6 +8,7 @@
 import fs from "node:fs";
 import process from "node:process";
 import { parseArgs } from "node:util";
+import { placeFromEnv } from "../src/env.ts";
 import { isRapidataError } from "../src/errors.ts";
 import { decodeJwt } from "../src/testing/jwt.ts";
 import { VERSION } from "../src/version.ts";
@@ -134,26 +135,22 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     return usage(`unknown command "${command}"${nearest[1] <= 2 ? `. Did you mean "${nearest[0]}"?` : ""}`);
   }
 
-  // A flag wins over the variables; --environment also over RAPIDATA_AUTH_URL (they go together).
-  const where = values.environment !== undefined ? { environment: values.environment, authUrl: values["auth-url"] } : {
-    environment: io.env.RAPIDATA_ENVIRONMENT || undefined,
-    authUrl: values["auth-url"] ?? (io.env.RAPIDATA_AUTH_URL || undefined),
-  };
   let requested = false; // TypeErrors before any request are usage errors
   try {
+    // A flag wins over the variables, --environment also over the URL variables (the one rule of fromEnv).
+    const flags = { environment: values.environment, authUrl: values["auth-url"], apiUrl: values["api-url"] };
+    const where = placeFromEnv((name) => io.env[name], flags, "rapidata-fetch") as {
+      environment?: string;
+      authUrl?: string;
+      apiUrl?: string;
+    };
     if (command === "login") return await loginCommand(io, where, paint);
     if (command === "logout") {
       const removed = removeCredentials(where);
       io.stdout(`${removed ? "Removed the stored credentials" : "No stored credentials"} for ${authBase(where)}.\n`);
       return 0;
     }
-    const client = createClient({
-      environment: values.environment,
-      authUrl: values["auth-url"],
-      apiUrl: values["api-url"],
-      scope: values.scope,
-      env: io.env,
-    });
+    const client = createClient({ ...where, scope: values.scope, env: io.env });
     if (command === "token") {
       if (rest.length > 0) return usage(`"token" takes no arguments (got "${rest[0]}")`);
       requested = true;

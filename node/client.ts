@@ -8,6 +8,7 @@
 import fs from "node:fs";
 import process from "node:process";
 import { createClient as createCoreClient, createClientFor, type RapidataClient } from "../src/client.ts";
+import { placeFromEnv } from "../src/env.ts";
 import { RapidataError } from "../src/errors.ts";
 import { type ClientOptions, resolveOptions } from "../src/options.ts";
 import { fixedTokenSource, type TokenSource } from "../src/token/source.ts";
@@ -106,13 +107,9 @@ function tokenFileSource(file: string, now: () => number): TokenSource {
  */
 export function createClient(options: NodeClientOptions = {}): RapidataClient {
   if (options === null || typeof options !== "object") throw new TypeError("createClient: options must be an object");
-  const { credentialsFile, env = process.env, ...core } = options;
-  // The environment and its URLs go together: variables fill in only what the caller left open.
-  if (core.environment === undefined) {
-    core.environment = variable(env, "RAPIDATA_ENVIRONMENT");
-    core.apiUrl ??= variable(env, "RAPIDATA_API_URL");
-    core.authUrl ??= variable(env, "RAPIDATA_AUTH_URL");
-  }
+  const { credentialsFile, env = process.env, ...rest } = options;
+  // Explicit options win; the variables fill in only what the caller left open (the one rule of fromEnv).
+  const core: ClientOptions = { ...rest, ...placeFromEnv((name) => variable(env, name), rest, "createClient") };
   if (core.token !== undefined || core.clientId !== undefined || core.clientSecret !== undefined) {
     return createCoreClient(core);
   }

@@ -11,7 +11,7 @@
  */
 
 import fs from "node:fs";
-import { homedir } from "node:os";
+import { homedir, hostname } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { resolveEndpoints } from "../src/endpoints.ts";
@@ -84,20 +84,106 @@ function read(file: string): FileContent {
   return data as FileContent;
 }
 
+/** How long a writer waits for another's lock on the credentials file before it gives up. */
+const LOCK_WAIT_MS = 10_000;
+/** A lock older than this is stale whoever holds it (a read-modify-rename takes milliseconds). */
+const LOCK_STALE_MS = 30_000;
+
+/** This machine's name, for lock files ("" where the runtime may not read it, e.g. Deno without --allow-sys). */
+function thisHost(): string {
+  try {
+    return hostname();
+  } catch {
+    return "";
+  }
+}
+
+/** Blocks the thread for `ms` (the credentials functions are synchronous). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** True when the lock file's content names a process that is gone, or is older than LOCK_STALE_MS. */
+function isStale(content: string): boolean {
+  const [pid, host, since] = content.split("\n");
+  if (!(Date.now() - Number(since) < LOCK_STALE_MS)) return true; // old, or unreadable
+  if (host !== thisHost()) return false; // another machine's process: wait for it (or for staleness)
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    return (error as { code?: string }).code === "ESRCH"; // no such process: it crashed holding the lock
+  }
+}
+
+/**
+ * Runs `work` holding `<file>.lock` (created with O_EXCL), so that concurrent writers of this package
+ * never lose each other's entries. A lock left by a crashed process (gone, or older than 30 s) is
+ * broken; a live holder is waited for, at most `waitMs`.
+ */
+function locked<T>(file: string, work: () => T, waitMs = LOCK_WAIT_MS): T {
+  const lock = `${file}.lock`;
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW = 0 } = fs.constants;
+  for (let started = Date.now(), wait = 2;; wait = Math.min(wait * 2, 50)) {
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(lock, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    } catch (error) {
+      if ((error as { code?: string }).code !== "EEXIST") throw error;
+    }
+    if (fd !== undefined) {
+      try {
+        fs.writeFileSync(fd, `${process.pid}\n${thisHost()}\n${Date.now()}`);
+      } finally {
+        fs.closeSync(fd);
+      }
+      try {
+        return work();
+      } finally {
+        try {
+          fs.unlinkSync(lock);
+        } catch { /* broken by another writer after 30 s */ }
+      }
+    }
+    let content: string | undefined;
+    try {
+      content = fs.readFileSync(lock, "utf8");
+    } catch { /* released meanwhile: try again at once */ }
+    if (content !== undefined && isStale(content)) {
+      try {
+        // Only the stale lock goes: if another writer broke it and took a new one meanwhile, that stays.
+        if (fs.readFileSync(lock, "utf8") === content) fs.unlinkSync(lock);
+      } catch { /* gone already */ }
+      continue;
+    }
+    if (content !== undefined) {
+      if (Date.now() - started > waitMs) {
+        throw new Error(`${file} is locked by another writer (${lock}); try again, or remove the lock file`);
+      }
+      pause(wait);
+    }
+  }
+}
+
 /**
  * Applies `change` to the file's content and writes the result atomically: a new 0600 temp file next
  * to it (created exclusively, never through a symbolic link), flushed, then renamed over the file. A
- * crash leaves the old file whole. The file is read right before writing, so that an entry another
- * writer (a login, the Python SDK) added moments ago is kept.
+ * crash leaves the old file whole. Writers of this package take turns through a lock file, and the file
+ * is read right before writing, so that an entry another writer (a login, the Python SDK) added moments
+ * ago is kept.
  */
-function modify(file: string, change: (data: FileContent) => void): void {
-  const data = read(file);
-  change(data);
+function modify(file: string, change: (data: FileContent) => void, waitMs?: number): void {
   const dir = dirname(file);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   try {
     fs.chmodSync(dir, 0o700);
   } catch { /* not ours to change (or no POSIX modes): the file itself is still 0600 */ }
+  locked(file, () => write(file, change), waitMs);
+}
+
+function write(file: string, change: (data: FileContent) => void): void {
+  const data = read(file);
+  change(data);
   let existing: fs.Stats | undefined;
   try {
     existing = fs.lstatSync(file);
@@ -189,9 +275,13 @@ export function loadCredentials(options: CredentialsOptions = {}): StoredCredent
   const chosen = newest;
   try {
     modify(file, (data) => {
-      const again = entriesOf(data, endpoint).find((entry) => entry.client_id === chosen.client_id);
+      // The same entry: id, secret and creation time (two entries may share an id, or even id and secret).
+      const again = entriesOf(data, endpoint).find((entry) =>
+        entry.client_id === chosen.client_id && entry.client_secret === chosen.client_secret &&
+        entry.created_at === chosen.created_at
+      );
       if (again) again.last_used = new Date().toISOString();
-    });
+    }, 1_000); // marking it used is worth a short wait, not a long one
   } catch { /* read-only home, or a symbolic link: using the credentials matters more */ }
   return view(chosen, endpoint, file);
 }

@@ -46,6 +46,15 @@ export function race<T>(
   });
 }
 
+/** Errors that are the caller's mistakes: they pass every wrapper as they are. */
+const MISTAKES = new WeakSet<object>();
+
+/** Marks `error` as the caller's mistake (see {@link withDeadline}); returns it. @internal */
+export function callerMistake<T extends object>(error: T): T {
+  MISTAKES.add(error);
+  return error;
+}
+
 /**
  * `promise`, unless `signal` aborts first (then its reason); `promise` goes on either way. @internal
  */
@@ -55,7 +64,7 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undef
 
 /**
  * {@link race} with the client's `timeout`, which surfaces as {@link RapidataTimeoutError}. Any other
- * failure except the caller's abort and our own errors becomes a `RapidataError` `ERR_NETWORK` (could not
+ * failure except the caller's abort, our own errors and the caller's mistakes becomes a `RapidataError` `ERR_NETWORK` (could not
  * reach `where`) with the platform's error as `cause`. @internal
  */
 export function withDeadline<T>(
@@ -68,7 +77,7 @@ export function withDeadline<T>(
 ): Promise<T> {
   return race(timeout, () => new RapidataTimeoutError(what, timeout), signal, attempt, passive).catch(
     (cause: unknown) => {
-      if (cause instanceof RapidataError || signal?.aborted) throw cause;
+      if (cause instanceof RapidataError || signal?.aborted || MISTAKES.has(cause as object)) throw cause;
       throw new RapidataError("ERR_NETWORK", `Rapidata ${what} failed: could not reach ${where}`, { cause });
     },
   );

@@ -10,7 +10,7 @@ import { RapidataError } from "../errors.ts";
 import type { TransportSettings } from "../options.ts";
 import type { TokenSource, WaitUntil } from "../token/source.ts";
 import { VERSION } from "../version.ts";
-import { untilAborted, withDeadline } from "./deadline.ts";
+import { callerMistake, untilAborted, withDeadline } from "./deadline.ts";
 import { type RetryPolicy, withRetries } from "./retry.ts";
 
 /** Redirect hops followed for one call. */
@@ -38,8 +38,25 @@ export function isReplayableBody(body: BodyInit | null | undefined): boolean {
 /** Methods a retry may repeat after a failure that could have reached the server. */
 const IDEMPOTENT = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"];
 const REDIRECTS = [301, 302, 303, 307, 308];
+/** Headers that fetch itself drops when a redirect leaves the origin. */
+const LEFT_BEHIND = ["authorization", "cookie", "proxy-authorization"];
 /** Dropped (as `content-<name>`) when a redirect turns the request into a GET without a body. */
 const BODY_HEADERS = ["type", "length", "encoding", "language", "location"];
+
+/**
+ * After `fetch` failed: the `TypeError` that building the same request throws when the caller's input
+ * is at fault (a GET with a body, a bad method, …), marked so that it surfaces as it is, at once, and is
+ * never taken for a network failure; else `undefined`. Only runs on failures. @internal
+ */
+export function mistakeIn(href: string, init: RequestInit): TypeError | undefined {
+  try {
+    // A stream body may be used up by the failed attempt: a stand-in keeps "there is a body".
+    new Request(href, { ...init, signal: null, body: init.body instanceof ReadableStream ? "" : init.body });
+  } catch (mistake) {
+    if (mistake instanceof TypeError) return callerMistake(mistake);
+  }
+  return undefined;
+}
 
 /**
  * Sends a request: to the API origin with our headers and token, anywhere else as it is. Reports the
@@ -69,7 +86,14 @@ export async function exchange(
   const redirect = pick("redirect") ?? "follow";
   const signal = pick("signal") ?? undefined;
   const headers = new Headers(pick("headers"));
-  for (const [name, value] of settings.headers) if (!headers.has(name)) headers.set(name, value);
+  /** What this client adds to the caller's headers on the API origin (removed once a redirect leaves it). */
+  const ours = ["x-client", ...LEFT_BEHIND];
+  for (const [name, value] of settings.headers) {
+    if (!headers.has(name)) {
+      headers.set(name, value);
+      ours.push(name);
+    }
+  }
   headers.set("x-client", X_CLIENT);
   const idempotent = IDEMPOTENT.includes(method) || headers.has("idempotency-key");
   const tokenRequest = { signal, deadline: init?.deadline, waitUntil: init?.waitUntil };
@@ -84,8 +108,8 @@ export async function exchange(
         "API request",
         settings.timeout,
         signal,
-        (attemptSignal) =>
-          settings.fetch(url.href, {
+        (attemptSignal) => {
+          const sent: RequestInit = {
             ...init, // other members (`cache`, `keepalive`, …) pass through; ours win
             method,
             headers,
@@ -94,7 +118,11 @@ export async function exchange(
             signal: attemptSignal,
             // A stream body needs `duplex` (Node, Deno); without one the member stays out.
             ...(body instanceof ReadableStream && { duplex: "half" }),
-          }),
+          };
+          return settings.fetch(url.href, sent).catch((error: unknown) => {
+            throw mistakeIn(url.href, sent) ?? error;
+          });
+        },
         url.origin,
       );
       const { status } = response;
@@ -118,10 +146,11 @@ export async function exchange(
         return response; // a stream cannot be sent twice: hand the redirect to the caller
       }
       await response.body?.cancel();
-      // Leaving the origin drops Authorization (as fetch does), ours for good.
+      // Leaving the origin: what a plain fetch would send there. Our headers go for good, and so do the
+      // credentials fetch drops on a cross-origin redirect (ours never reaches another host).
       if (next.origin !== url.origin) {
         bearer = undefined;
-        headers.delete("authorization");
+        for (const name of ours) headers.delete(name);
       }
       url = next;
     }

@@ -179,7 +179,8 @@ export class TokenCache {
         // Past the deadline, a retry's wait (flight.error) ends the wait; an attempt runs out (as for API
         // calls). The deadline wakes the caller once, to look.
         const untilDeadline = request.deadline === undefined ? MAX_WAIT : request.deadline - settings.now();
-        if (flight.error !== undefined && untilDeadline <= 0) throw flight.error;
+        // (Once woken by it, the deadline counts as reached: a timer may fire a little early by the clock.)
+        if (flight.error !== undefined && (untilDeadline <= 0 || woken)) throw flight.error;
         let patience = owned ? MAX_WAIT : flight.expectBy - Date.now();
         if (!woken && untilDeadline < patience) [patience, woken] = [Math.max(0, untilDeadline), true];
         try {

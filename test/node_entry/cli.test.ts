@@ -184,4 +184,14 @@ describe(`rapidata-fetch CLI (child processes on ${runtime})`, () => {
     assert.match(out.stdout, /Removed the stored credentials for https:\/\/auth\.rabbitdata\.ch\./);
     assert.deepEqual(Object.keys(JSON.parse(fs.readFileSync(file, "utf8"))), ["https://auth.rapidata.ai"]);
   });
+
+  it("a variable with a bad value is named, as in the library (usage error, exit 2)", async () => {
+    const { dir } = tempConfig(true);
+    const out = await rapidataFetch(["logout"], {
+      HOME: dirname(dirname(dir)),
+      RAPIDATA_AUTH_URL: "http://evil.example",
+    });
+    assert.equal(out.code, 2, out.stderr);
+    assert.match(out.stderr, /RAPIDATA_AUTH_URL must use https:/);
+  });
 });

@@ -59,6 +59,16 @@ describe("@rapidata/fetch/node createClient: credentials in the Python SDK's ord
     assert.equal(fromVariables.apiUrl, "https://api.rapidata.ai"); // all from variables: the URL is the more specific
   });
 
+  it("a variable with a bad value names the variable, in createClient and in the CLI's rule alike", () => {
+    assert.throws(
+      () => createClient({ token: "t", env: { RAPIDATA_API_URL: "http://proxy.example" } }),
+      /^TypeError: createClient: RAPIDATA_API_URL must use https:/,
+    );
+    // Not read at all with an explicit environment.
+    const client = createClient({ token: "t", environment: "rabbitdata.ch", env: { RAPIDATA_API_URL: "http://x" } });
+    assert.equal(client.apiUrl, "https://api.rabbitdata.ch");
+  });
+
   it("reads RAPIDATA_TOKEN_FILE again when it changes and in the last minute of its token, not otherwise", async () => {
     const creds = await newCredentials();
     const tokens = await Promise.all(

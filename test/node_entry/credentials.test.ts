@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import fs from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -20,6 +21,70 @@ function run(command: string, args: string[]): Promise<{ code: number | string; 
 }
 
 const json = (file: string) => JSON.parse(fs.readFileSync(file, "utf8"));
+
+/** Runs the writer fixture in a child process of this runtime (Node through tsx, or Deno). */
+function writer(args: string[]): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  const script = fileURLToPath(new URL("fixtures/save_many.ts", import.meta.url));
+  const runner = runtime === "deno" ? ["run", "-A", script] : ["--import", "tsx", script];
+  return run(process.execPath, [...runner, ...args]);
+}
+
+describe("credentials file: nothing reported as saved is lost", () => {
+  it("4 processes x 15 saves at once keep all 60 entries; a process loading at the same time loses none", async () => {
+    const { file } = tempConfig();
+    const results = await Promise.all([
+      ...["a", "b", "c", "d"].map((name) => writer([file, name, "15"])),
+      writer([file, "reader", "30", "load"]),
+    ]);
+    for (const result of results) assert.equal(result.code, 0, result.stderr);
+    const ids = json(file)["https://auth.rapidata.ai"].map((entry: { client_id: string }) => entry.client_id).sort();
+    const expected = ["a", "b", "c", "d"].flatMap((name) => Array.from({ length: 15 }, (_, i) => `${name}-${i}`))
+      .sort();
+    assert.deepEqual(ids, expected);
+    assert.equal(fs.existsSync(`${file}.lock`), false);
+  });
+
+  it("a lock left by a crashed writer is broken, not waited for", () => {
+    const { file } = tempConfig();
+    fs.mkdirSync(join(file, ".."), { recursive: true });
+    // A pid no process has (above Linux's pid_max), on this machine, with a fresh time: it crashed.
+    fs.writeFileSync(`${file}.lock`, `999999999\n${hostname()}\n${Date.now()}`);
+    saveCredentials({ clientId: "after-crash", clientSecret: "after-crash-secret" }, { file });
+    assert.equal(loadCredentials({ file })?.clientId, "after-crash");
+    // An old lock, whoever holds it.
+    fs.writeFileSync(`${file}.lock`, `1\nanother-host\n${Date.now() - 60_000}`);
+    saveCredentials({ clientId: "after-old", clientSecret: "after-old-secret" }, { file });
+    assert.equal(fs.existsSync(`${file}.lock`), false);
+  });
+
+  it("marks the chosen entry as used, also when another entry has the same client id", () => {
+    const { file } = tempConfig();
+    fs.mkdirSync(join(file, ".."), { recursive: true });
+    const entry = (secret: string, lastUsed: string) => ({
+      display_name: "x",
+      client_id: "shared-id",
+      client_secret: secret,
+      endpoint: "https://auth.rapidata.ai",
+      created_at: "2026-01-01T00:00:00.000000",
+      last_used: lastUsed,
+    });
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        "https://auth.rapidata.ai": [
+          entry("stale-secret-value", "2026-01-02T00:00:00.000000"),
+          entry("fresh-secret-value", "2026-06-01T00:00:00.000000"),
+        ],
+      }),
+    );
+    assert.equal(loadCredentials({ file })?.clientSecret, "fresh-secret-value");
+    const [stale, fresh] = json(file)["https://auth.rapidata.ai"];
+    assert.equal(stale.last_used, "2026-01-02T00:00:00.000000"); // untouched
+    assert.ok(Date.parse(fresh.last_used) > Date.parse("2026-06-02"));
+    // The next run (ours or the Python SDK's: newest last_used) picks the same, working entry.
+    assert.equal(loadCredentials({ file })?.clientSecret, "fresh-secret-value");
+  });
+});
 
 describe("credentials file (Python SDK format)", () => {
   it("reads a file the Python SDK wrote: newest last_used wins, is marked used, the rest is kept", () => {

@@ -12,7 +12,7 @@ declare module "vitest" {
 
 const harness: Harness = {
   describe,
-  it,
+  it: (name, body) => it(name, body, 30_000),
   beforeAll,
   afterAll,
   standInUrl: inject("standInUrl"),

@@ -132,6 +132,10 @@ describe("token endpoint errors", () => {
     ["an access_token that is not a string", () => Response.json({ access_token: 1234, token_type: "Bearer" })],
     ["an empty access_token", () => Response.json({ access_token: "", token_type: "Bearer" })],
     ["an access_token with a space", () => Response.json({ access_token: "abcd 1234", token_type: "Bearer" })],
+    [
+      "an access_token with a newline",
+      () => Response.json({ access_token: "abcd1234\nX-Evil: 1", token_type: "Bearer" }),
+    ],
     ["no token_type", () => Response.json({ access_token: "abcd1234", expires_in: 60 })],
     ["an endless body", () => new Response(endless(), { headers: { "content-type": "application/json" } })],
   ];

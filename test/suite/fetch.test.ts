@@ -84,6 +84,53 @@ describe("client.fetch", () => {
     assert.equal(echo.headers.authorization, undefined);
   });
 
+  it("a redirect that leaves the API origin sends what a plain fetch would: no defaults, X-Client or credentials", async () => {
+    const { rapidata } = await standInClient({ headers: { "x-tenant": "ours", "x-both": "default" } });
+    const headers = {
+      "x-caller": "kept",
+      "x-both": "caller's",
+      cookie: "session=1",
+      "proxy-authorization": "Basic cHJveHk6cHc=",
+    };
+    const same = await (await rapidata.fetch(`/__stand-in/redirect?to=${encodeURIComponent("/__stand-in/echo")}`, {
+      headers,
+    })).json() as Echo;
+    assert.deepEqual(
+      [same.headers["x-tenant"], same.headers["x-both"], same.headers.cookie, typeof same.headers["x-client"]],
+      ["ours", "caller's", "session=1", "string"],
+    );
+    for (const status of [302, 307]) {
+      const to = encodeURIComponent(`${otherOriginUrl}/__stand-in/echo`);
+      const echo = await (await rapidata.fetch(`/__stand-in/redirect?status=${status}&to=${to}`, { headers }))
+        .json() as Echo;
+      assert.ok(echo.url.startsWith(otherOriginUrl));
+      const sent = echo.headers;
+      assert.deepEqual(
+        [sent["x-tenant"], sent["x-client"], sent.cookie, sent["proxy-authorization"], sent.authorization],
+        [undefined, undefined, undefined, undefined, undefined],
+        `after ${status}: ${JSON.stringify(sent)}`,
+      );
+      assert.deepEqual([sent["x-caller"], sent["x-both"]], ["kept", "caller's"]); // the caller's own stay
+    }
+  });
+
+  it("a request the platform refuses to build is the caller's TypeError, at once and unretried", async () => {
+    let attempts = 0;
+    const { rapidata } = await standInClient({
+      fetch: (input, init) => {
+        if (!String(input).endsWith("/connect/token")) attempts++;
+        return fetch(input, init);
+      },
+    });
+    for (const init of [{ method: "GET", body: "x" }, { method: "HEAD", body: "x" }, { method: "GE T" }]) {
+      const before = attempts;
+      const error = await rapidata.fetch("/orders", init).catch((e: unknown) => e);
+      assert.ok(error instanceof TypeError, `${JSON.stringify(init)}: ${error}`);
+      assert.ok(!String((error as Error).message).includes("could not reach"));
+      assert.equal(attempts - before, 1, "not retried");
+    }
+  });
+
   it("never sends the token when a retry repeats a hop that left the API origin", async () => {
     const { rapidata } = await standInClient({ retry: { limit: 2 }, sleep: () => Promise.resolve() });
     const to = encodeURIComponent(`${otherOriginUrl}/__stand-in/echo?status=503`);

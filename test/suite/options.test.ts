@@ -114,6 +114,45 @@ describe("fromEnv", () => {
     assert.equal(fromEnv(env, { environment: "rapidata.dev" }).apiUrl, "https://api.rapidata.dev");
   });
 
+  it("one rule: explicit options win, an explicit environment also over the URL variables", () => {
+    const env = {
+      RAPIDATA_CLIENT_ID: "id",
+      RAPIDATA_CLIENT_SECRET: "s",
+      RAPIDATA_API_URL: "https://proxy.example",
+      RAPIDATA_AUTH_URL: "https://auth-proxy.example",
+    };
+    const explicit = fromEnv(env, { environment: "rabbitdata.ch" });
+    assert.deepEqual([explicit.apiUrl, explicit.tokenEndpoint], [
+      "https://api.rabbitdata.ch",
+      "https://auth.rabbitdata.ch/connect/token",
+    ]);
+    const open = fromEnv(env);
+    assert.deepEqual([open.apiUrl, open.tokenEndpoint], [
+      "https://proxy.example",
+      "https://auth-proxy.example/connect/token",
+    ]);
+    assert.equal(fromEnv(env, { apiUrl: "https://mine.example" }).apiUrl, "https://mine.example");
+  });
+
+  it("a variable with a bad value is a TypeError that names the variable, not the option", () => {
+    const creds = { RAPIDATA_CLIENT_ID: "id", RAPIDATA_CLIENT_SECRET: "s" };
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ RAPIDATA_API_URL: "http://proxy.example" }, /^fromEnv: RAPIDATA_API_URL must use https:/],
+      [{ RAPIDATA_AUTH_URL: "not a url" }, /^fromEnv: RAPIDATA_AUTH_URL is not an absolute URL/],
+      [{ RAPIDATA_ENVIRONMENT: "https://rapidata.ai" }, /^fromEnv: RAPIDATA_ENVIRONMENT must be a domain/],
+    ];
+    for (const [variables, message] of cases) {
+      assert.throws(() => fromEnv({ ...creds, ...variables }), (error: unknown) => {
+        assert.ok(error instanceof TypeError);
+        assert.match(error.message, message);
+        assert.ok(!/"apiUrl"|"authUrl"|"environment"/.test(error.message), error.message);
+        return true;
+      });
+    }
+    // An explicit option is checked as an option.
+    assert.throws(() => fromEnv(creds, { apiUrl: "http://proxy.example" }), /"apiUrl" must use https:/);
+  });
+
   it("names the missing variable", () => {
     assert.throws(() => fromEnv({ RAPIDATA_CLIENT_SECRET: "s" }), { name: "TypeError", message: /RAPIDATA_CLIENT_ID/ });
     assert.throws(() => fromEnv({ RAPIDATA_CLIENT_ID: "id", RAPIDATA_CLIENT_SECRET: "" }), {
