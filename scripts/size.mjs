@@ -15,6 +15,9 @@ const CHANGES = [
   ["smaller cuts: one store context, token response errors built once", -96],
   ["the workerd entry: workerd's waitUntil keeps background renewals alive", +59],
   ["after a fault hunt: any landing ends every wait, joiners retry for themselves, secret forms redacted", +301],
+  ["bodies read through a cancellable reader, error bodies bounded at 64 KiB (issue 13)", +78],
+  ["after a second fault hunt: only cut-short fetches are retried by joiners, listeners per waiter", +63],
+  ["headers dropped on leaving the API origin, caller mistakes surfaced as they are (issue 13)", +147],
 ];
 /** What each module of the bundle is for: the report prints what each costs. */
 const FEATURES = {
