@@ -44,18 +44,24 @@ const LEFT_BEHIND = ["authorization", "cookie", "proxy-authorization"];
 const BODY_HEADERS = ["type", "length", "encoding", "language", "location"];
 
 /**
- * After `fetch` failed: the `TypeError` that building the same request throws when the caller's input
- * is at fault (a GET with a body, a bad method, …), marked so that it surfaces as it is, at once, and is
- * never taken for a network failure; else `undefined`. Only runs on failures. @internal
+ * After `fetch` failed with `error`: whether the caller's input is at fault (a GET or HEAD with a body,
+ * or a request the platform refuses to build, such as a malformed method). Then `error`, the
+ * platform's own `TypeError`, is marked so that it surfaces as it is, at once, and is never taken for a
+ * network failure. Only runs on failures. @internal
  */
-export function mistakeIn(href: string, init: RequestInit): TypeError | undefined {
-  try {
-    // A stream body may be used up by the failed attempt: a stand-in keeps "there is a body".
-    new Request(href, { ...init, signal: null, body: init.body instanceof ReadableStream ? "" : init.body });
-  } catch (mistake) {
-    if (mistake instanceof TypeError) return callerMistake(mistake);
+export function isMistake(error: unknown, href: string, init: RequestInit): boolean {
+  if (!(error instanceof TypeError)) return false;
+  let mistake = (init.method === "GET" || init.method === "HEAD") && init.body != null; // Bun builds those
+  if (!mistake) {
+    try {
+      // A stream body may be used up by the failed attempt: a stand-in keeps "there is a body".
+      new Request(href, { ...init, signal: null, body: init.body instanceof ReadableStream ? "" : init.body });
+    } catch (refused) {
+      mistake = refused instanceof TypeError;
+    }
   }
-  return undefined;
+  if (mistake) callerMistake(error);
+  return mistake;
 }
 
 /**
@@ -120,7 +126,8 @@ export async function exchange(
             ...(body instanceof ReadableStream && { duplex: "half" }),
           };
           return settings.fetch(url.href, sent).catch((error: unknown) => {
-            throw mistakeIn(url.href, sent) ?? error;
+            isMistake(error, url.href, sent);
+            throw error;
           });
         },
         url.origin,

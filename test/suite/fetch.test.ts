@@ -122,7 +122,18 @@ describe("client.fetch", () => {
         return fetch(input, init);
       },
     });
-    for (const init of [{ method: "GET", body: "x" }, { method: "HEAD", body: "x" }, { method: "GE T" }]) {
+    const refused = (init: RequestInit) => {
+      try {
+        new Request(standInUrl, init);
+        return false;
+      } catch {
+        return true;
+      }
+    };
+    // A malformed method only where this platform refuses to build it (Bun sends it).
+    const inits: RequestInit[] = [{ method: "GET", body: "x" }, { method: "HEAD", body: "x" }];
+    if (refused({ method: "GE T" })) inits.push({ method: "GE T" });
+    for (const init of inits) {
       const before = attempts;
       const error = await rapidata.fetch("/orders", init).catch((e: unknown) => e);
       assert.ok(error instanceof TypeError, `${JSON.stringify(init)}: ${error}`);
