@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { placeFromEnv } from "../src/env.ts";
 import { isRapidataError } from "../src/errors.ts";
 import { decodeJwt } from "../src/testing/jwt.ts";
+import { resolveUrl } from "../src/http/url.ts";
 import { VERSION } from "../src/version.ts";
 import { createClient } from "./client.ts";
 import { authBase, credentialsFile, removeCredentials } from "./credentials.ts";
@@ -105,24 +106,9 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
 
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        environment: { type: "string" },
-        scope: { type: "string" },
-        "api-url": { type: "string" },
-        "auth-url": { type: "string" },
-        query: { type: "string", short: "q", multiple: true },
-        data: { type: "string", short: "d" },
-        raw: { type: "boolean" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-        version: { type: "boolean", short: "v" },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: FLAGS });
   } catch (error) {
-    return usage((error as Error).message);
+    return usage(parseError(error));
   }
   const { values, positionals } = parsed;
   if (values.version) return io.stdout(`${VERSION}\n`), 0;
@@ -136,6 +122,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   }
 
   let requested = false; // TypeErrors before any request are usage errors
+  let target: URL | undefined; // the URL of a get/post/… command
   try {
     // A flag wins over the variables, --environment also over the URL variables (the one rule of fromEnv).
     const flags = { environment: values.environment, authUrl: values["auth-url"], apiUrl: values["api-url"] };
@@ -159,7 +146,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     }
     // get | post | put | patch | delete
     if (rest.length !== 1) return usage(`"${command}" takes one PATH, such as /orders`);
-    const url = new URL(rest[0]!.startsWith("/") ? client.apiUrl + rest[0] : rest[0]!);
+    const url = resolveUrl(rest[0], client.apiUrl); // the library's rule and message for a PATH
+    target = url;
     for (const pair of values.query ?? []) {
       const at = pair.indexOf("=");
       if (at < 1) return usage(`--query takes key=value (got "${pair}")`);
@@ -191,7 +179,9 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     } catch { /* not JSON: printed as it is */ }
     if (!response.ok) {
       const problem = (json ?? {}) as Record<string, unknown>;
-      const said = [problem.title, problem.detail].filter((v) => typeof v === "string" && v).join(": ");
+      // The status text once: a title that repeats it is left out.
+      const said = [problem.title, problem.detail]
+        .filter((v) => typeof v === "string" && v && v !== response.statusText).join(": ");
       err(`${paint(io.stderrTty, 31, `HTTP ${response.status}`)} ${response.statusText}${said ? ` — ${said}` : ""}`);
       const errors = problem.errors && typeof problem.errors === "object" ? problem.errors : {};
       for (const [field, messages] of Object.entries(errors)) err(`  ${field}: ${list(messages).join(" ")}`);
@@ -208,9 +198,52 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     return 0;
   } catch (error) {
     if (!requested && error instanceof TypeError && !isRapidataError(error)) return usage(error.message);
-    err(`${paint(io.stderrTty, 31, "error:")} ${(error as Error).message}`);
+    err(`${paint(io.stderrTty, 31, "error:")} ${messageOf(error, target)}`);
     return 1;
   }
+}
+
+/** The command line's flags (parseArgs' options). */
+const FLAGS = {
+  environment: { type: "string" },
+  scope: { type: "string" },
+  "api-url": { type: "string" },
+  "auth-url": { type: "string" },
+  query: { type: "string", short: "q", multiple: true },
+  data: { type: "string", short: "d" },
+  raw: { type: "boolean" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" },
+} as const;
+const OPTIONS = Object.keys(FLAGS);
+
+/** What the CLI says of a failure: the library's message; a plain fetch failure names the host. */
+function messageOf(error: unknown, target: URL | undefined): string {
+  if (isRapidataError(error)) {
+    // The CLI has no clientId / clientSecret options to pass.
+    return error.code === "ERR_NO_CREDENTIALS"
+      ? error.message.replace(/, or pass clientId and clientSecret$/, "")
+      : error.message;
+  }
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  const code = typeof cause?.code === "string" ? ` (${cause.code})` : "";
+  return target && error instanceof TypeError
+    ? `could not reach ${target.origin}${code}: ${error.message}`
+    : String((error as Error)?.message ?? error);
+}
+
+/** parseArgs' errors in our words (its own quote the option oddly and suggest "--" to everyone). */
+function parseError(error: unknown): string {
+  const { code, message } = error as { code?: string; message: string };
+  const option = /'(-[^' ]+)/.exec(message)?.[1];
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && option) {
+    const name = option.replace(/^-+/, "");
+    const nearest = OPTIONS.map((known) => [known, distance(name, known)] as const).sort((a, b) => a[1] - b[1])[0]!;
+    return `unknown option "${option}"${nearest[1] <= 2 ? `. Did you mean "--${nearest[0]}"?` : ""}`;
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && option) return `${option} needs a value`;
+  return message;
 }
 
 type Paint = (tty: boolean, code: number, text: string) => string;

@@ -183,5 +183,5 @@ export function requestToken(config: GrantSettings, signal?: AbortSignal): Promi
     const result = parseTokenResponse(text, response);
     const lifetime = lifetimeOf(result.access_token, result.expires_in, issuedAt);
     return { token: result.access_token, issuedAt, expiresAt: issuedAt + lifetime };
-  }, "the token endpoint");
+  }, config.tokenEndpoint);
 }

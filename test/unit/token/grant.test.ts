@@ -517,7 +517,7 @@ describe("requestToken: errors", () => {
     assert.ok(error instanceof RapidataError);
     assert.equal(error.code, "ERR_NETWORK");
     assert.equal((error as Error).cause, cause);
-    assert.match(error.message, /could not reach the token endpoint/);
+    assert.match(error.message, /could not reach https:\/\/auth\.example\/connect\/token/); // names the host
   });
 
   it("times out an attempt after the timeout", async () => {
