@@ -12,6 +12,7 @@ import { placeFromEnv } from "../src/env.ts";
 import { isRapidataError } from "../src/errors.ts";
 import { decodeJwt } from "../src/testing/jwt.ts";
 import { resolveUrl } from "../src/http/url.ts";
+import { nearest } from "../src/internal/known.ts";
 import { VERSION } from "../src/version.ts";
 import { createClient } from "./client.ts";
 import { authBase, credentialsFile, removeCredentials } from "./credentials.ts";
@@ -62,19 +63,6 @@ Examples:
   deno run -A npm:@rapidata/fetch/cli token --environment rabbitdata.ch
 `;
 
-/** Edit distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) {
-      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    row = next;
-  }
-  return row[b.length]!;
-}
-
 /** The payload of a JWT, or undefined when the token is not one. */
 const claimsOf = (token: string) => token.split(".").length === 3 ? decodeJwt(token) : undefined;
 
@@ -117,8 +105,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     return io.stdout(HELP), command ? 0 : values.help ? 0 : 2;
   }
   if (!COMMANDS.includes(command)) {
-    const nearest = COMMANDS.map((name) => [name, distance(command, name)] as const).sort((a, b) => a[1] - b[1])[0]!;
-    return usage(`unknown command "${command}"${nearest[1] <= 2 ? `. Did you mean "${nearest[0]}"?` : ""}`);
+    const near = nearest(command, COMMANDS);
+    return usage(`unknown command "${command}"${near ? `. Did you mean "${near}"?` : ""}`);
   }
 
   let requested = false; // TypeErrors before any request are usage errors
@@ -238,9 +226,8 @@ function parseError(error: unknown): string {
   const { code, message } = error as { code?: string; message: string };
   const option = /'(-[^' ]+)/.exec(message)?.[1];
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && option) {
-    const name = option.replace(/^-+/, "");
-    const nearest = OPTIONS.map((known) => [known, distance(name, known)] as const).sort((a, b) => a[1] - b[1])[0]!;
-    return `unknown option "${option}"${nearest[1] <= 2 ? `. Did you mean "--${nearest[0]}"?` : ""}`;
+    const near = nearest(option.replace(/^-+/, ""), OPTIONS);
+    return `unknown option "${option}"${near ? `. Did you mean "--${near}"?` : ""}`;
   }
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && option) return `${option} needs a value`;
   return message;

@@ -10,7 +10,8 @@ import process from "node:process";
 import { createClient as createCoreClient, createClientFor, type RapidataClient } from "../src/client.ts";
 import { placeFromEnv } from "../src/env.ts";
 import { RapidataError } from "../src/errors.ts";
-import { type ClientOptions, resolveOptions } from "../src/options.ts";
+import { onlyKnown } from "../src/internal/known.ts";
+import { type ClientOptions, OPTION_NAMES, resolveOptions } from "../src/options.ts";
 import { fixedTokenSource, type TokenSource } from "../src/token/source.ts";
 import { authBase, loadCredentials } from "./credentials.ts";
 
@@ -107,6 +108,7 @@ function tokenFileSource(file: string, now: () => number): TokenSource {
  */
 export function createClient(options: NodeClientOptions = {}): RapidataClient {
   if (options === null || typeof options !== "object") throw new TypeError("createClient: options must be an object");
+  onlyKnown(options, [...OPTION_NAMES, "credentialsFile", "env"], "createClient");
   const { credentialsFile, env = process.env, ...rest } = options;
   // Explicit options win; the variables fill in only what the caller left open (the one rule of fromEnv).
   const core: ClientOptions = { ...rest, ...placeFromEnv((name) => variable(env, name), rest, "createClient") };

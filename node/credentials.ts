@@ -103,11 +103,14 @@ function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** True when the lock file's content names a process that is gone, or is older than LOCK_STALE_MS. */
-function isStale(content: string): boolean {
-  const [pid, host, since] = content.split("\n");
-  if (!(Date.now() - Number(since) < LOCK_STALE_MS)) return true; // old, or unreadable
-  if (host !== thisHost()) return false; // another machine's process: wait for it (or for staleness)
+/**
+ * True when the lock (its content and modification time) was left by a process that is gone, or is
+ * older than LOCK_STALE_MS. A lock whose content is not written yet is a fresh one.
+ */
+function isStale(content: string, modified: number): boolean {
+  if (!(Date.now() - modified < LOCK_STALE_MS)) return true;
+  const [pid, host] = content.split("\n");
+  if (!pid || host === undefined || host !== thisHost()) return false; // being written, or another machine's
   try {
     process.kill(Number(pid), 0);
     return false;
@@ -133,7 +136,7 @@ function locked<T>(file: string, work: () => T, waitMs = LOCK_WAIT_MS): T {
     }
     if (fd !== undefined) {
       try {
-        fs.writeFileSync(fd, `${process.pid}\n${thisHost()}\n${Date.now()}`);
+        fs.writeFileSync(fd, `${process.pid}\n${thisHost()}\n`);
       } finally {
         fs.closeSync(fd);
       }
@@ -146,10 +149,12 @@ function locked<T>(file: string, work: () => T, waitMs = LOCK_WAIT_MS): T {
       }
     }
     let content: string | undefined;
+    let modified = 0;
     try {
+      modified = fs.statSync(lock).mtimeMs;
       content = fs.readFileSync(lock, "utf8");
     } catch { /* released meanwhile: try again at once */ }
-    if (content !== undefined && isStale(content)) {
+    if (content !== undefined && isStale(content, modified)) {
       try {
         // Only the stale lock goes: if another writer broke it and took a new one meanwhile, that stays.
         if (fs.readFileSync(lock, "utf8") === content) fs.unlinkSync(lock);

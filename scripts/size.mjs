@@ -18,6 +18,7 @@ const CHANGES = [
   ["bodies read through a cancellable reader, error bodies bounded at 64 KiB (issue 13)", +78],
   ["after a second fault hunt: only cut-short fetches are retried by joiners, listeners per waiter", +63],
   ["headers dropped on leaving the API origin, caller mistakes surfaced as they are (issue 13)", +147],
+  ["misspelt options are a TypeError naming the nearest option; expiresAt in ms refused (issue 13)", +471],
 ];
 /** What each module of the bundle is for: the report prints what each costs. */
 const FEATURES = {
@@ -37,6 +38,7 @@ const FEATURES = {
   "src/internal/hide.ts": "secrets hidden from JSON and inspection",
   "src/internal/jwt.ts": "JWT payload decoding (exp)",
   "src/internal/base64url.ts": "base64url",
+  "src/internal/known.ts": "misspelt options: unknown keys name the nearest known one",
   "src/events.ts": "the onEvent emitter",
   "src/version.ts": "VERSION (X-Client)",
   "workerd.ts": "the workerd entry (its waitUntil for background renewals)",

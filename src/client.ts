@@ -11,6 +11,7 @@ import { withDeadline } from "./http/deadline.ts";
 import { exchange, isReplayableBody, type Transport } from "./http/transport.ts";
 import { appendQuery, type Query, resolveUrl } from "./http/url.ts";
 import { showOnly } from "./internal/hide.ts";
+import { onlyKnown } from "./internal/known.ts";
 import { type ClientOptions, type ResolvedOptions, resolveOptions, type Runtime } from "./options.ts";
 import { clientCredentialsSource } from "./token/client_credentials.ts";
 import { fixedTokenSource, type TokenSource, type WaitUntil } from "./token/source.ts";
@@ -72,6 +73,11 @@ export interface RapidataClient {
   /** The token endpoint this client uses. */
   readonly tokenEndpoint: string;
 }
+
+/** The members of {@link RequestOptions} (any other is a misspelling). */
+const REQUEST_OPTIONS = ["query", "headers", "signal", "deadline", "waitUntil"];
+/** The members of `accessToken`'s options. */
+const TOKEN_OPTIONS = ["signal", "deadline", "waitUntil"];
 
 /** Of an error answer's body at most this much is read and kept in the error (`truncated` beyond it). */
 export const ERROR_BODY_LIMIT = 64 * 1024;
@@ -135,6 +141,7 @@ export function createClientFor(
   const secrets = [resolved.grant?.clientSecret, resolved.fixed?.token];
 
   async function json<T>(method: string, path: string, options: RequestOptions = {}, body?: unknown): Promise<T> {
+    onlyKnown(options, REQUEST_OPTIONS, method.toLowerCase());
     const url = resolveUrl(path, apiUrl);
     appendQuery(url, options.query);
     const headers = new Headers(options.headers);
@@ -201,7 +208,10 @@ export function createClientFor(
     put: (path, body, options) => json("PUT", path, options, body),
     patch: (path, body, options) => json("PATCH", path, options, body),
     delete: (path, options) => json("DELETE", path, options),
-    accessToken: (options) => source.token(options),
+    accessToken: async (options = {}) => {
+      onlyKnown(options, TOKEN_OPTIONS, "accessToken");
+      return await source.token(options);
+    },
     apiUrl,
     tokenEndpoint,
   };

@@ -6,6 +6,8 @@
 
 import { type ClientOptions, createClient, type RapidataClient } from "./client.ts";
 import { resolveEndpoints } from "./endpoints.ts";
+import { onlyKnown } from "./internal/known.ts";
+import { OPTION_NAMES } from "./options.ts";
 
 /** A Workers `env` object, or any record of variables. */
 export type EnvSource = Readonly<Record<string, unknown>>;
@@ -101,6 +103,8 @@ export function envOptions(env?: EnvSource, options: Omit<ClientOptions, "token"
   if (env !== undefined && (env === null || typeof env !== "object")) {
     throw new TypeError("fromEnv: env must be an object of variables (such as a Workers env)");
   }
+  if (options === null || typeof options !== "object") throw new TypeError("fromEnv: options must be an object");
+  onlyKnown(options, OPTION_NAMES.filter((name) => name !== "token" && name !== "expiresAt"), "fromEnv");
   const clientId = options.clientId ?? read(env, "RAPIDATA_CLIENT_ID");
   const clientSecret = options.clientSecret ?? read(env, "RAPIDATA_CLIENT_SECRET");
   if (clientId === undefined) throw new TypeError("fromEnv: RAPIDATA_CLIENT_ID is not set (or empty)");

@@ -8,6 +8,7 @@
 
 import { type Endpoints, resolveEndpoints } from "./endpoints.ts";
 import { invalidOption } from "./errors.ts";
+import { onlyKnown } from "./internal/known.ts";
 import { type Emit, emitter, type RapidataEvent } from "./events.ts";
 import type { RetryOptions, RetryPolicy } from "./http/retry.ts";
 import type { RapidataTokenStore } from "./stores/seal.ts";
@@ -142,6 +143,31 @@ export interface ClientOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
+/** Every option of {@link ClientOptions}: any other key is a misspelling (a `TypeError`). @internal */
+export const OPTION_NAMES: readonly string[] = [
+  "clientId",
+  "clientSecret",
+  "token",
+  "expiresAt",
+  "environment",
+  "apiUrl",
+  "authUrl",
+  "scope",
+  "clientAuthentication",
+  "leeway",
+  "timeout",
+  "fetch",
+  "headers",
+  "now",
+  "retry",
+  "onEvent",
+  "store",
+  "sleep",
+];
+
+/** Epoch seconds of 3000-01-01: an `expiresAt` beyond it is milliseconds given for seconds. */
+const YEAR_3000 = 32_503_680_000;
+
 /** What the runtime's entry point adds (workerd: its `waitUntil`). @internal */
 export interface Runtime {
   readonly waitUntil?: WaitUntil;
@@ -191,6 +217,7 @@ function nonEmpty(value: unknown, field: string): asserts value is string {
  */
 export function resolveOptions(options: ClientOptions, runtime: Runtime = {}): ResolvedOptions {
   if (options === null || typeof options !== "object") throw new TypeError("createClient: options must be an object");
+  onlyKnown(options, OPTION_NAMES, "createClient");
   const endpoints = Object.freeze(resolveEndpoints(options.environment, options.apiUrl, options.authUrl));
   const { token, clientId, clientSecret } = options;
   if (token === undefined) {
@@ -207,6 +234,9 @@ export function resolveOptions(options: ClientOptions, runtime: Runtime = {}): R
     }
   }
   const expiresAt = optionalNumber(options.expiresAt, "expiresAt", Infinity);
+  if (expiresAt !== Infinity && expiresAt > YEAR_3000) {
+    invalidOption("expiresAt", "is in epoch seconds (this looks like milliseconds: divide by 1000)");
+  }
   for (const field of ["scope", "fetch", "now", "onEvent", "sleep"] as const) {
     const type = field === "scope" ? "string" : "function";
     if (options[field] !== undefined && typeof options[field] !== type) invalidOption(field, `must be a ${type}`);
@@ -228,6 +258,7 @@ export function resolveOptions(options: ClientOptions, runtime: Runtime = {}): R
   if (headers.has("authorization")) invalidOption("headers", "must not contain Authorization");
   const retry: RetryOptions = options.retry === false ? { limit: 0 } : options.retry === undefined ? {} : options.retry;
   if (typeof retry !== "object" || retry === null) invalidOption("retry", "must be an object or false");
+  onlyKnown(retry, ["limit", "delay", "maxDelay"], "createClient", "retry.");
   const store = options.store;
   if (store !== undefined && typeof store?.bind !== "function") {
     invalidOption("store", "must come from a store adapter");

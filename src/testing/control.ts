@@ -31,7 +31,11 @@ export async function control(standIn: StandIn, request: Request, url: URL): Pro
     }
     case "clients": {
       const text = await request.text();
-      return json(200, standIn.addClient(text ? JSON.parse(text) : {}));
+      // Every field over HTTP (JSON leaves out what is not enumerable).
+      const { clientId, clientSecret, scopes, tokenLifetime, omitExpiresIn } = standIn.addClient(
+        text ? JSON.parse(text) : {},
+      );
+      return json(200, { clientId, clientSecret, scopes, tokenLifetime, omitExpiresIn });
     }
     case "stats":
       return json(200, standIn.stats(clientId || undefined));

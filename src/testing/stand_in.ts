@@ -26,6 +26,19 @@ export interface StandInClient {
   omitExpiresIn?: boolean;
 }
 
+/**
+ * A client's credentials as `addClient` hands them out: `clientId` and `clientSecret` enumerable, the
+ * rest not, so that `createClient({ ...standIn.addClient(), fetch: standIn.fetch })` passes no option
+ * `createClient` does not know. @internal
+ */
+export function credentialsOf(client: StandInClient): StandInClient {
+  return Object.defineProperties({ clientId: client.clientId, clientSecret: client.clientSecret }, {
+    scopes: { value: [...client.scopes ?? []] },
+    tokenLifetime: { value: client.tokenLifetime },
+    omitExpiresIn: { value: client.omitExpiresIn },
+  });
+}
+
 /** Options of {@link createStandIn}. */
 export interface StandInOptions {
   /** Clients known from the start. @default [] (add some with `addClient`) */
@@ -67,7 +80,10 @@ export interface StandIn {
    * argument is ignored when the first is a `Request`).
    */
   readonly fetch: (input: string | URL | Request, init?: RequestInit | object) => Promise<Response>;
-  /** Registers a client; missing fields get random values. */
+  /**
+   * Registers a client; missing fields get random values. Only `clientId` and `clientSecret` of the
+   * result are enumerable: spread it into `createClient`.
+   */
   addClient(client?: Partial<StandInClient>): StandInClient;
   /** Counters for one client, or summed over all. */
   stats(clientId?: string): StandInStats;
@@ -204,8 +220,7 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
       faults: { token: [], api: [] },
     };
     clients.set(state.clientId, state);
-    const { clientId, clientSecret, scopes, tokenLifetime, omitExpiresIn } = state;
-    return { clientId, clientSecret, scopes: [...scopes!], tokenLifetime, omitExpiresIn };
+    return credentialsOf(state);
   }
   for (const client of options.clients ?? []) addClient(client);
 

@@ -59,6 +59,13 @@ describe("@rapidata/fetch/node createClient: credentials in the Python SDK's ord
     assert.equal(fromVariables.apiUrl, "https://api.rapidata.ai"); // all from variables: the URL is the more specific
   });
 
+  it("a misspelt option, its own included, names the nearest one", () => {
+    assert.throws(
+      () => createClient({ token: "t", credentialFile: "x" } as never),
+      /^TypeError: createClient: "credentialFile" is not an option\. Did you mean "credentialsFile"\?/,
+    );
+  });
+
   it("a variable with a bad value names the variable, in createClient and in the CLI's rule alike", () => {
     assert.throws(
       () => createClient({ token: "t", env: { RAPIDATA_API_URL: "http://proxy.example" } }),

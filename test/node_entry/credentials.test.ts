@@ -47,12 +47,14 @@ describe("credentials file: nothing reported as saved is lost", () => {
   it("a lock left by a crashed writer is broken, not waited for", () => {
     const { file } = tempConfig();
     fs.mkdirSync(join(file, ".."), { recursive: true });
-    // A pid no process has (above Linux's pid_max), on this machine, with a fresh time: it crashed.
-    fs.writeFileSync(`${file}.lock`, `999999999\n${hostname()}\n${Date.now()}`);
+    // A pid no process has (above Linux's pid_max), on this machine, written just now: it crashed.
+    fs.writeFileSync(`${file}.lock`, `999999999\n${hostname()}\n`);
     saveCredentials({ clientId: "after-crash", clientSecret: "after-crash-secret" }, { file });
     assert.equal(loadCredentials({ file })?.clientId, "after-crash");
     // An old lock, whoever holds it.
-    fs.writeFileSync(`${file}.lock`, `1\nanother-host\n${Date.now() - 60_000}`);
+    fs.writeFileSync(`${file}.lock`, `1\nanother-host\n`);
+    const minuteAgo = new Date(Date.now() - 60_000);
+    fs.utimesSync(`${file}.lock`, minuteAgo, minuteAgo);
     saveCredentials({ clientId: "after-old", clientSecret: "after-old-secret" }, { file });
     assert.equal(fs.existsSync(`${file}.lock`), false);
   });

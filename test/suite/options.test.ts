@@ -92,6 +92,59 @@ describe("createClient options", () => {
   });
 });
 
+describe("misspelt options are a TypeError naming the nearest one, before any request", () => {
+  const creds = { clientId: "id", clientSecret: "secret" };
+  const throwsNaming = (run: () => unknown, message: RegExp) =>
+    assert.throws(run, (error: unknown) => {
+      assert.ok(error instanceof TypeError, String(error));
+      assert.match(error.message, message);
+      return true;
+    });
+
+  it("createClient, retry, fromEnv", () => {
+    throwsNaming(
+      () => createClient({ ...creds, timout: 5000 } as never),
+      /^createClient: "timout" is not an option\. Did you mean "timeout"\?$/,
+    );
+    throwsNaming(
+      () => createClient({ ...creds, retry: { limt: 3 } } as never),
+      /"retry\.limt" is not an option\. Did you mean "retry\.limit"\?/,
+    );
+    throwsNaming(() => createClient({ ...creds, ClientID: "x" } as never), /Did you mean "clientId"\?/);
+    throwsNaming(() => createClient({ ...creds, whatever: 1 } as never), /^createClient: "whatever" is not an option$/);
+    throwsNaming(
+      () =>
+        fromEnv({ RAPIDATA_CLIENT_ID: "id", RAPIDATA_CLIENT_SECRET: "s" }, { enviroment: "rabbitdata.ch" } as never),
+      /^fromEnv: "enviroment" is not an option\. Did you mean "environment"\?/,
+    );
+  });
+
+  it("request options of the JSON helpers and accessToken", async () => {
+    let calls = 0;
+    const rapidata = createClient({ ...creds, fetch: () => (calls++, Promise.resolve(new Response("{}"))) });
+    for (
+      const call of [
+        () => rapidata.get("/orders", { qeury: { page: 1 } } as never),
+        () => rapidata.post("/orders", {}, { header: {} } as never),
+        () => rapidata.delete("/orders", { deadlien: 1 } as never),
+        () => rapidata.accessToken({ singal: undefined } as never),
+      ]
+    ) {
+      await assert.rejects(call, (error: unknown) => {
+        assert.ok(error instanceof TypeError, String(error));
+        assert.match(error.message, /is not an option\. Did you mean "(query|headers|deadline|signal)"\?/);
+        return true;
+      });
+    }
+    assert.equal(calls, 0, "no request was made");
+  });
+
+  it("expiresAt in milliseconds is refused: it is epoch seconds", () => {
+    throwsNaming(() => createClient({ token: "t", expiresAt: Date.now() + 60_000 }), /"expiresAt" is in epoch seconds/);
+    assert.equal(typeof createClient({ token: "t", expiresAt: Date.now() / 1000 + 60 }).fetch, "function");
+  });
+});
+
 describe("fromEnv", () => {
   it("builds a working client from a Workers-style env object", async () => {
     const { clientId, clientSecret } = await newCredentials();

@@ -1,6 +1,7 @@
 /** Drives the stand-in over HTTP (so the same tests work in every runtime) and builds clients for it. */
 import { type ClientOptions, createClient, type RapidataClient } from "../../mod.ts";
 import type { StandInClient, StandInStats } from "../../src/testing/mod.ts";
+import { credentialsOf } from "../../src/testing/stand_in.ts";
 import { standInUrl } from "./harness.ts";
 
 /** What the stand-in's `/__stand-in/echo` route saw. */
@@ -18,8 +19,9 @@ async function call<T>(path: string, init?: RequestInit): Promise<T> {
 }
 
 /** Registers a fresh client at the stand-in (unique id: tests never share cache entries). */
-export function newCredentials(client: Partial<StandInClient> = {}): Promise<StandInClient> {
-  return call("clients", { method: "POST", body: JSON.stringify(client) });
+export async function newCredentials(client: Partial<StandInClient> = {}): Promise<StandInClient> {
+  // As addClient hands them out: only the id and the secret enumerable, so they spread into createClient.
+  return credentialsOf(await call("clients", { method: "POST", body: JSON.stringify(client) }));
 }
 
 export function stats(clientId: string): Promise<StandInStats> {
