@@ -93,7 +93,15 @@ for (const [project, name] of [["node", "node (vitest)"], ["workers", "workerd (
 }
 
 // Deno tooling and the package as npm and JSR would see it.
-check("deno tooling", bin("deno"), ["check", "mod.ts", "src/testing/mod.ts", "node.ts", "cli.ts", "api.ts"]);
+check("deno tooling", bin("deno"), [
+  "check",
+  "mod.ts",
+  "src/testing/mod.ts",
+  "node.ts",
+  "cli.ts",
+  "api.ts",
+  "testing_node.ts",
+]);
 check("deno tooling", bin("deno"), ["lint"]);
 check("deno tooling", bin("deno"), ["fmt", "--check"]);
 check("deno tooling", bin("deno"), ["publish", "--dry-run", "--allow-dirty"]);

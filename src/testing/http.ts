@@ -6,9 +6,18 @@
 
 import { base64url } from "../internal/base64url.ts";
 
-/** A random id with a prefix. @internal */
+let made = 0;
+
+/**
+ * A random id with a prefix. At a Worker's top level, where workerd refuses random values, a counter
+ * (unique within the isolate) stands in: a stand-in and its clients may be made there. @internal
+ */
 export function randomId(prefix: string): string {
-  return `${prefix}${base64url(crypto.getRandomValues(new Uint8Array(12)))}`;
+  try {
+    return `${prefix}${base64url(crypto.getRandomValues(new Uint8Array(12)))}`;
+  } catch {
+    return `${prefix}global-${++made}`;
+  }
 }
 
 /** A W3C-style trace id (32 hex digits). @internal */

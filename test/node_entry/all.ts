@@ -2,3 +2,4 @@
 import "./credentials.test.ts";
 import "./client.test.ts";
 import "./cli.test.ts";
+import "./serve_stand_in.test.ts";
