@@ -19,6 +19,7 @@ const CHANGES = [
   ["after a second fault hunt: only cut-short fetches are retried by joiners, listeners per waiter", +63],
   ["headers dropped on leaving the API origin, caller mistakes surfaced as they are (issue 13)", +147],
   ["misspelt options are a TypeError naming the nearest option; expiresAt in ms refused (issue 13)", +471],
+  ["no client secret in a web page without dangerouslyAllowBrowser (issue 13)", +117],
 ];
 /** What each module of the bundle is for: the report prints what each costs. */
 const FEATURES = {

@@ -141,6 +141,13 @@ export interface ClientOptions {
    * @default an abortable setTimeout
    */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Allows a client secret in a web page. Without it, `createClient` with a `clientSecret` throws in a
+   * browser document: the page would publish the secret to every visitor. (A fixed `token` is allowed;
+   * Workers, Deno, Bun, Node and web workers are not browser documents.)
+   * @default false
+   */
+  dangerouslyAllowBrowser?: boolean;
 }
 
 /** Every option of {@link ClientOptions}: any other key is a misspelling (a `TypeError`). @internal */
@@ -163,6 +170,7 @@ export const OPTION_NAMES: readonly string[] = [
   "onEvent",
   "store",
   "sleep",
+  "dangerouslyAllowBrowser",
 ];
 
 /** Epoch seconds of 3000-01-01: an `expiresAt` beyond it is milliseconds given for seconds. */
@@ -226,6 +234,14 @@ export function resolveOptions(options: ClientOptions, runtime: Runtime = {}): R
     }
     nonEmpty(clientId, "clientId");
     nonEmpty(clientSecret, "clientSecret");
+    // A web page (a window with a document) would hand the secret to every visitor.
+    if ((globalThis as { window?: { document?: unknown } }).window?.document && !options.dangerouslyAllowBrowser) {
+      invalidOption(
+        "clientSecret",
+        `in a web page is public: keep it on a server and pass the page a short-lived "token" (or ` +
+          `dangerouslyAllowBrowser: true)`,
+      );
+    }
     if (options.expiresAt !== undefined) invalidOption("expiresAt", `is only allowed together with "token"`);
   } else {
     nonEmpty(token, "token");

@@ -145,6 +145,38 @@ describe("misspelt options are a TypeError naming the nearest one, before any re
   });
 });
 
+describe("a client secret in a web page", () => {
+  /** Runs `body` with a browser document's globals (a window that has a document), restored afterwards. */
+  function inBrowserPage(body: () => void): void {
+    const g = globalThis as { window?: unknown };
+    const had = Object.getOwnPropertyDescriptor(g, "window");
+    Object.defineProperty(g, "window", { value: { document: {} }, configurable: true, writable: true });
+    try {
+      body();
+    } finally {
+      if (had) Object.defineProperty(g, "window", had);
+      else delete g.window;
+    }
+  }
+
+  it("is refused unless dangerouslyAllowBrowser is passed; a fixed token stays allowed", () => {
+    inBrowserPage(() => {
+      assert.throws(() => createClient({ clientId: "id", clientSecret: "secret" }), (error: unknown) => {
+        assert.ok(error instanceof TypeError);
+        assert.match(error.message, /"clientSecret" in a web page is public.*dangerouslyAllowBrowser: true/);
+        return true;
+      });
+      assert.equal(
+        typeof createClient({ clientId: "id", clientSecret: "s", dangerouslyAllowBrowser: true }).fetch,
+        "function",
+      );
+      assert.equal(typeof createClient({ token: "t" }).fetch, "function");
+    });
+    // Outside a browser document (this runtime) a secret is fine.
+    assert.equal(typeof createClient({ clientId: "id", clientSecret: "secret" }).fetch, "function");
+  });
+});
+
 describe("fromEnv", () => {
   it("builds a working client from a Workers-style env object", async () => {
     const { clientId, clientSecret } = await newCredentials();
