@@ -6,7 +6,7 @@
  */
 
 import type { FaultPlan } from "./faults.ts";
-import { json } from "./http.ts";
+import { bodyText, json } from "./http.ts";
 import type { StandIn } from "./stand_in.ts";
 
 /** Releases of held token responses, per stand-in and client. */
@@ -21,7 +21,7 @@ export async function control(standIn: StandIn, request: Request, url: URL): Pro
     case "echo": {
       const status = Number(url.searchParams.get("status") ?? "200");
       if (status === 204) return new Response(null, { status });
-      const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
+      const body = request.method === "GET" || request.method === "HEAD" ? "" : await bodyText(request);
       const headers = Object.fromEntries(request.headers);
       return json(status, { method: request.method, url: request.url, headers, body });
     }
@@ -30,7 +30,7 @@ export async function control(standIn: StandIn, request: Request, url: URL): Pro
       return new Response(null, { status: Number(url.searchParams.get("status") ?? "302"), headers: { location: to } });
     }
     case "clients": {
-      const text = await request.text();
+      const text = await bodyText(request);
       // Every field over HTTP (JSON leaves out what is not enumerable).
       const { clientId, clientSecret, scopes, tokenLifetime, omitExpiresIn } = standIn.addClient(
         text ? JSON.parse(text) : {},
@@ -57,7 +57,7 @@ export async function control(standIn: StandIn, request: Request, url: URL): Pro
         releases.get(standIn)?.get(clientId)?.();
         return ok();
       case "faults":
-        standIn.injectFaults(clientId, JSON.parse(await request.text()) as FaultPlan);
+        standIn.injectFaults(clientId, JSON.parse(await bodyText(request)) as FaultPlan);
         return ok();
     }
   } catch (error) {

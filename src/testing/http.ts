@@ -20,6 +20,14 @@ export function randomId(prefix: string): string {
   }
 }
 
+/**
+ * A request's body as UTF-8 text, whatever its content type (workerd warns about `.text()` on a form
+ * body). @internal
+ */
+export async function bodyText(request: Request): Promise<string> {
+  return new TextDecoder().decode(await request.arrayBuffer());
+}
+
 /** A W3C-style trace id (32 hex digits). @internal */
 export function traceId(): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");

@@ -9,7 +9,7 @@
 import { type BridgeStats, createBridge } from "./bridge.ts";
 import { control } from "./control.ts";
 import { type FaultPlan, nextFault, playFault, StandInReset } from "./faults.ts";
-import { formDecode, json, oauthError, problem, randomId, traceId } from "./http.ts";
+import { bodyText, formDecode, json, oauthError, problem, randomId, traceId } from "./http.ts";
 import { newSigningKey, signJwt, verifyJwt } from "./jwt.ts";
 
 /** A client the stand-in knows. */
@@ -243,7 +243,7 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     if (!type.toLowerCase().startsWith("application/x-www-form-urlencoded")) {
       return oauthError(400, "invalid_request", "the body must be application/x-www-form-urlencoded");
     }
-    const form = new URLSearchParams(await request.text());
+    const form = new URLSearchParams(await bodyText(request));
     const authorization = request.headers.get("authorization");
     let clientId: string | undefined;
     let secret: string | undefined;
