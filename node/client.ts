@@ -12,7 +12,7 @@ import { placeFromEnv } from "../src/env.ts";
 import { RapidataError } from "../src/errors.ts";
 import { onlyKnown } from "../src/internal/known.ts";
 import { type ClientOptions, OPTION_NAMES, resolveOptions } from "../src/options.ts";
-import { fixedTokenSource, type TokenSource } from "../src/token/source.ts";
+import { type AudienceCheck, audienceCheck, fixedTokenSource, type TokenSource } from "../src/token/source.ts";
 import { authBase, loadCredentials } from "./credentials.ts";
 
 /** Options of the Node/Deno {@link createClient}: the core options, all optional. */
@@ -58,7 +58,7 @@ function readTokenFile(file: string): { token: string; expiresAt: number } {
  * token rewrites it), in the last minute before its token expires, and after the API rejected its token.
  * A failure to read it rejects the call.
  */
-function tokenFileSource(file: string, now: () => number): TokenSource {
+function tokenFileSource(file: string, now: () => number, audience: AudienceCheck): TokenSource {
   let current: { source: TokenSource; token: string; expiresAt: number; modified: number } | undefined;
   const source = (): TokenSource => {
     let modified = NaN;
@@ -67,7 +67,7 @@ function tokenFileSource(file: string, now: () => number): TokenSource {
     } catch { /* reported by the read below */ }
     if (!current || modified !== current.modified || now() >= (current.expiresAt - TOKEN_FILE_LEEWAY) * 1000) {
       const { token, expiresAt } = readTokenFile(file);
-      current = { source: fixedTokenSource(token, expiresAt * 1000, now), token, expiresAt, modified };
+      current = { source: fixedTokenSource(token, expiresAt * 1000, now, audience), token, expiresAt, modified };
     }
     return current.source;
   };
@@ -79,6 +79,7 @@ function tokenFileSource(file: string, now: () => number): TokenSource {
     },
     // A 401 is replayed once the file holds another token.
     renewable: true,
+    lacksAudience: (token) => current?.source.lacksAudience(token) ?? false,
   };
 }
 
@@ -119,7 +120,8 @@ export function createClient(options: NodeClientOptions = {}): RapidataClient {
   if (tokenFile !== undefined) {
     // Validated as a client on a fixed token would be; the token itself comes from the file.
     const resolved = resolveOptions({ ...core, token: "(token file)" });
-    return createClientFor(resolved, tokenFileSource(tokenFile, resolved.now), {
+    const audience = audienceCheck(resolved.audience, resolved.emit);
+    return createClientFor(resolved, tokenFileSource(tokenFile, resolved.now, audience), {
       apiUrl: resolved.endpoints.apiUrl,
       tokenFile,
     });

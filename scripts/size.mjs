@@ -40,6 +40,8 @@ const FEATURES = {
   "src/internal/jwt.ts": "JWT payload decoding (exp)",
   "src/internal/base64url.ts": "base64url",
   "src/internal/known.ts": "misspelt options: unknown keys name the nearest known one",
+  "src/http/challenge.ts": "WWW-Authenticate challenges (OAuth error fields of 401s)",
+  "src/token/audience.ts": "the audience of a token (JWT aud, else the scope)",
   "src/events.ts": "the onEvent emitter",
   "src/version.ts": "VERSION (X-Client)",
   "workerd.ts": "the workerd entry (its waitUntil for background renewals)",

@@ -7,6 +7,7 @@
 
 import { RapidataApiError, redact } from "./errors.ts";
 import { readText } from "./http/body.ts";
+import { challengeOf } from "./http/challenge.ts";
 import { withDeadline } from "./http/deadline.ts";
 import { exchange, isReplayableBody, type Transport } from "./http/transport.ts";
 import { appendQuery, type Query, resolveUrl } from "./http/url.ts";
@@ -14,7 +15,7 @@ import { showOnly } from "./internal/hide.ts";
 import { onlyKnown } from "./internal/known.ts";
 import { type ClientOptions, type ResolvedOptions, resolveOptions, type Runtime } from "./options.ts";
 import { clientCredentialsSource } from "./token/client_credentials.ts";
-import { fixedTokenSource, type TokenSource, type WaitUntil } from "./token/source.ts";
+import { audienceCheck, fixedTokenSource, type TokenSource, type WaitUntil } from "./token/source.ts";
 
 export type { ClientOptions } from "./options.ts";
 
@@ -117,7 +118,7 @@ export function createRuntimeClient(options: ClientOptions, runtime: Runtime): R
 export function sourceOf(resolved: ResolvedOptions): TokenSource {
   const { fixed, grant } = resolved;
   return fixed
-    ? fixedTokenSource(fixed.token, fixed.expiresAt, resolved.now)
+    ? fixedTokenSource(fixed.token, fixed.expiresAt, resolved.now, audienceCheck(resolved.audience, resolved.emit))
     : clientCredentialsSource({ ...resolved, grant: grant!, authUrl: resolved.endpoints.authUrl });
 }
 
@@ -164,19 +165,36 @@ export function createClientFor(
       url.origin,
     );
     const what = `Rapidata API ${method} ${url.pathname}`;
+    const hidden = [...secrets, bearer];
     if (!response.ok) {
-      let details: unknown = text ? redact(text, [...secrets, bearer]) : undefined;
+      let details: unknown = text ? redact(text, hidden) : undefined;
       try {
         if (!truncated) details = JSON.parse(details as string);
       } catch { /* keep the text (or nothing) */ }
-      const message = messageOf(details) || response.statusText;
+      const challenge = challengeOf(response);
+      const said = challenge?.error_description && redact(challenge.error_description, hidden);
+      const message = [messageOf(details) || response.statusText, said].filter(Boolean).join(": ");
+      const extra = {
+        details,
+        truncated,
+        challenge: challenge && { ...challenge, error_description: said },
+        secrets: hidden,
+      };
+      // A token without the API's audience: the fix is the scope, not another token.
+      if (response.status === 401 && bearer !== undefined && source.lacksAudience(bearer)) {
+        throw new RapidataApiError(
+          "ERR_AUDIENCE",
+          `${what} refused the token (HTTP 401${message ? `: ${message}` : ""}): it lacks the audience ` +
+            `${resolved.audience}. Request the "api" scope (for example scope: "openid email api")`,
+          response,
+          extra,
+        );
+      }
       throw new RapidataApiError(
         "ERR_API_RESPONSE",
         `${what} failed with HTTP ${response.status}${message ? `: ${message}` : ""}`,
         response,
-        details,
-        [...secrets, bearer],
-        truncated,
+        extra,
       );
     }
     if (text === "") return undefined as T; // also every 204 / 205: a Response cannot give those a body
@@ -187,8 +205,7 @@ export function createClientFor(
         "ERR_API_BODY",
         `${what} answered HTTP ${response.status} with a non-JSON body`,
         response,
-        undefined,
-        [...secrets, bearer],
+        { secrets: hidden },
       );
     }
   }

@@ -19,6 +19,8 @@ export interface Endpoints {
   tokenEndpoint: string;
   /** `<auth base>/` */
   issuer: string;
+  /** The audience the API expects in tokens: `https://api.<environment>` (apiUrl overrides do not change it). */
+  audience: string;
 }
 
 /** Dot-separated labels ending in one that starts with a letter: no scheme, port, path or spaces. */
@@ -62,5 +64,7 @@ export function resolveEndpoints(environment: unknown, apiUrl?: unknown, authUrl
     authUrl: authBase,
     tokenEndpoint: `${authBase}/connect/token`,
     issuer: `${authBase}/`,
+    // Production's is Rapidata's; for other environments `https://api.<environment>` is an assumption.
+    audience: `https://api.${domain}`,
   };
 }

@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { AuthChallenge } from "./http/challenge.ts";
+
 /**
  * Every `code` a {@link RapidataError} can carry.
  *
@@ -18,6 +20,7 @@
  * | `ERR_TOKEN_EXPIRED` | {@link RapidataAuthError} | a fixed `token` given to `createClient` has expired |
  * | `ERR_API_RESPONSE` | {@link RapidataApiError} | an API call answered with a non-2xx status (JSON helpers) |
  * | `ERR_API_BODY` | {@link RapidataApiError} | a 2xx API answer whose body is not the JSON it claims to be |
+ * | `ERR_AUDIENCE` | {@link RapidataApiError} | a 401 for a token without the API's audience: request the `api` scope |
  * | `ERR_TIMEOUT` | {@link RapidataTimeoutError} | an HTTP attempt took longer than the `timeout` option |
  * | `ERR_NETWORK` | {@link RapidataError} | the connection failed (the platform's error is the `cause`) |
  * | `ERR_REDIRECT` | {@link RapidataError} | too many redirects, or a redirect without a usable `Location` |
@@ -30,6 +33,7 @@ export type RapidataErrorCode =
   | "ERR_TOKEN_EXPIRED"
   | "ERR_API_RESPONSE"
   | "ERR_API_BODY"
+  | "ERR_AUDIENCE"
   | "ERR_TIMEOUT"
   | "ERR_NETWORK"
   | "ERR_REDIRECT"
@@ -154,24 +158,35 @@ export class RapidataApiError extends RapidataError {
   declare readonly response: Response;
   /** True when the body was longer than 64 KiB: `details` is then its first 64 KiB, as text. */
   declare readonly truncated: boolean;
+  /**
+   * The answer's `WWW-Authenticate` challenge (a 401's `Bearer error="invalid_token",
+   * error_description="…"`), when it had one.
+   */
+  declare readonly challenge: AuthChallenge | undefined;
 
   /** @internal */
   constructor(
-    code: "ERR_API_RESPONSE" | "ERR_API_BODY",
+    code: "ERR_API_RESPONSE" | "ERR_API_BODY" | "ERR_AUDIENCE",
     message: string,
     response: Response,
-    details?: unknown,
-    secrets: readonly (string | undefined)[] = [],
-    truncated = false,
+    extra: {
+      details?: unknown;
+      truncated?: boolean;
+      challenge?: AuthChallenge;
+      /** Redacted from what the server sent back (the trace id). */
+      secrets?: readonly (string | undefined)[];
+    } = {},
   ) {
     super(code, message);
+    const { details, secrets = [] } = extra;
     this.name = "RapidataApiError";
     this.status = response.status;
     this.details = details;
     const bodyTrace = (details as { traceId?: unknown } | undefined)?.traceId;
     const traceId = response.headers.get("x-trace-id") ?? (typeof bodyTrace === "string" ? bodyTrace : undefined);
     this.traceId = traceId && redact(traceId, secrets); // a server that echoes headers must not leak the token
-    this.truncated = truncated;
+    this.truncated = !!extra.truncated;
+    this.challenge = extra.challenge;
     Object.defineProperty(this, "response", { value: response }); // non-enumerable: never in JSON or logs
   }
 }

@@ -16,13 +16,17 @@
  *   got a fresh one and sends the request once more.
  * - `store`: the shared token store failed (or took longer than 2 s) on `get`, `set` or `delete`; the call
  *   goes on without it.
+ * - `audience`: a token (once per token) lacks the `expected` audience: Rapidata's API will refuse it
+ *   once it enforces the audience. `audience` is the token's own (when it is a readable JWT), `scope`
+ *   the granted (else requested) scope. Request the `api` scope.
  */
 export type RapidataEvent =
   | { type: "token"; renewal: boolean; expiresIn: number; stored: boolean }
   | { type: "grace"; expiresIn: number; code: string; status?: number }
   | { type: "retry"; target: "token" | "api"; attempt: number; delay: number; status?: number; code?: string }
   | { type: "replay"; status: 401 }
-  | { type: "store"; operation: "get" | "set" | "delete"; timeout: boolean };
+  | { type: "store"; operation: "get" | "set" | "delete"; timeout: boolean }
+  | { type: "audience"; expected: string; audience: readonly string[] | undefined; scope: string | undefined };
 
 /** Sends events to the caller's hook; exceptions it throws are ignored. @internal */
 export type Emit = (event: RapidataEvent) => void;

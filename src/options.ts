@@ -77,6 +77,14 @@ export interface ClientOptions {
    */
   authUrl?: string | URL;
   /**
+   * The audience the API expects in access tokens. Tokens without it get an `audience` event (once per
+   * token), and a 401 for such a token is `ERR_AUDIENCE` with no replay: Rapidata's backend refuses
+   * them once it enforces the audience. For environments other than production the default is an
+   * assumption.
+   * @default `https://api.<environment>` (`https://api.rapidata.ai` in production)
+   */
+  audience?: string;
+  /**
    * Space-separated scopes to request. Keep `api` in it: that scope is what makes the identity server
    * issue tokens whose audience is the Rapidata API (`https://api.rapidata.ai`).
    * @default DEFAULT_SCOPE ("openid email api")
@@ -160,6 +168,7 @@ export const OPTION_NAMES: readonly string[] = [
   "apiUrl",
   "authUrl",
   "scope",
+  "audience",
   "clientAuthentication",
   "leeway",
   "timeout",
@@ -197,6 +206,8 @@ export interface ResolvedOptions {
   readonly store: RapidataTokenStore | undefined;
   /** Keeps background work alive where the runtime needs it (workerd); per-call `waitUntil` wins. */
   readonly waitUntil: WaitUntil | undefined;
+  /** The audience the API expects in tokens. */
+  readonly audience: string;
 }
 
 /** What the transport needs. @internal */
@@ -257,6 +268,7 @@ export function resolveOptions(options: ClientOptions, runtime: Runtime = {}): R
     const type = field === "scope" ? "string" : "function";
     if (options[field] !== undefined && typeof options[field] !== type) invalidOption(field, `must be a ${type}`);
   }
+  if (options.audience !== undefined) nonEmpty(options.audience, "audience");
   const clientAuthentication = options.clientAuthentication === undefined
     ? DEFAULTS.clientAuthentication
     : options.clientAuthentication;
@@ -316,5 +328,6 @@ export function resolveOptions(options: ClientOptions, runtime: Runtime = {}): R
     now,
     store: token === undefined ? store : undefined,
     waitUntil: runtime.waitUntil,
+    audience: options.audience ?? endpoints.audience,
   });
 }

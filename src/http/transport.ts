@@ -176,8 +176,11 @@ export async function exchange(
     );
   let response = await attempt();
   // A 401 to our token (still sent on the last hop): every layer forgets it; renew and send once more.
-  // (Only with another token: a source that can give none, such as an unchanged token file, gets the 401.)
-  if (response.status === 401 && bearer !== undefined && source.renewable && replayable) {
+  // (Only with another token: a source that can give none, such as an unchanged token file, gets the 401.
+  // Not for a token without the API's audience: a new one with the same scope would lack it too.)
+  if (
+    response.status === 401 && bearer !== undefined && source.renewable && replayable && !source.lacksAudience(token!)
+  ) {
     // Memory forgets at once; telling a store or broker may take its bound, which the caller's signal ends.
     await untilAborted(source.rejected(token!), signal);
     const renewed = await source.token(tokenRequest);

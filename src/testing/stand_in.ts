@@ -49,6 +49,14 @@ export interface StandInOptions {
   audience?: string;
   /** The `iss` of issued tokens. @default "https://auth.rapidata.ai/" */
   issuer?: string;
+  /**
+   * Whether the API refuses tokens without the audience, as Rapidata's backend does once audience
+   * validation is enforced (a 401 with `WWW-Authenticate: Bearer error="invalid_token",
+   * error_description="…"`, as OpenIddict's validation answers). `false` is the backend before the
+   * switch: tokens without the audience are accepted.
+   * @default true
+   */
+  enforceAudience?: boolean;
   /** The stand-in's clock, epoch milliseconds. @default Date.now */
   now?: () => number;
 }
@@ -338,7 +346,7 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     state.stats.apiCalls++;
     state.stats.lastXClient = request.headers.get("x-client") ?? undefined;
     if (typeof claims.exp !== "number" || claims.exp * 1000 <= now()) return deny("the token has expired");
-    if (!Array.isArray(claims.aud) || !claims.aud.includes(audience)) {
+    if (options.enforceAudience !== false && !(Array.isArray(claims.aud) && claims.aud.includes(audience))) {
       return deny(`the token's audience is not ${audience}`);
     }
     if (typeof claims.seq !== "number" || claims.seq <= state.revokedBefore) return deny("the token was revoked");

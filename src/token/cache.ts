@@ -31,6 +31,8 @@ export interface CachedToken {
   readonly expiresAt: number;
   /** Set on a token that came from a shared store rather than the token endpoint. */
   readonly stored?: boolean;
+  /** The scope the token endpoint says it granted (not kept by stores). */
+  readonly scope?: string;
 }
 
 /** Epoch ms at which `token` is renewed: `leeway` s before expiry, but not before half its lifetime. @internal */

@@ -19,7 +19,7 @@ import {
 } from "./cache.ts";
 import type { CachedToken } from "./cache.ts";
 import { type GrantSettings, requestToken } from "./grant.ts";
-import type { TokenRequest, TokenSource, WaitUntil } from "./source.ts";
+import { audienceCheck, type TokenRequest, type TokenSource, type WaitUntil } from "./source.ts";
 
 /** OAuth errors that no retry can fix. */
 const FINAL_OAUTH = ["invalid_client", "invalid_scope", "unauthorized_client"];
@@ -33,6 +33,8 @@ export interface CredentialsSettings {
   readonly emit: Emit;
   readonly store?: RapidataTokenStore;
   readonly waitUntil?: WaitUntil;
+  /** The audience the API expects in tokens. */
+  readonly audience: string;
 }
 
 /** A client-credentials {@link TokenSource} that can also give the token with its times. @internal */
@@ -77,13 +79,26 @@ export function clientCredentialsSource(
     grant.now,
     emit,
   );
+  const check = audienceCheck(settings.audience, emit);
+  /** Tokens found to lack the audience (the last few). */
+  const lacking = new Set<string>();
+  /** Looks at a new token's audience once (the `audience` event): by its claims, else by the scope. */
+  let last: string | undefined; // a broker may hand the same token out again: it is looked at once
+  const seen = (token: CachedToken) => {
+    if (token.token !== last) {
+      last = token.token;
+      if (lacking.size > 8) lacking.clear();
+      if (check(token.token, token.scope ?? grant.scope)) lacking.add(token.token);
+    }
+    return token;
+  };
   const fetcher: Fetcher = async (control) => {
     const { renewing } = control;
     if (shared) {
       // A token another isolate stored is as good as a new one, unless it is rejected.
       control.progress(shared.patience);
       const stored = await shared.load(control.isRejected, renewing);
-      if (stored) return { token: stored };
+      if (stored) return { token: seen(stored) };
     }
     const token = await withRetries(
       retry,
@@ -96,7 +111,7 @@ export function clientCredentialsSource(
       { signal: control.signal, deadline: control.deadline, waiting: control.progress, cut: control.cut },
     );
     // Landed in memory first; the store write is finished afterwards.
-    return { token, after: shared?.save(token) };
+    return { token: seen(token), after: shared?.save(token) };
   };
   // A string once computed: no caller ever awaits a promise another request started (Workers hazard).
   let key: string | undefined;
@@ -113,5 +128,6 @@ export function clientCredentialsSource(
       await shared?.reject(token);
     },
     renewable: true,
+    lacksAudience: (token) => lacking.has(token),
   };
 }

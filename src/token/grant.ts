@@ -1,19 +1,20 @@
 /**
- * The OAuth 2 client-credentials grant. oauth4webapi builds, authenticates and sends the request, and
- * parses OAuth error answers (the JSON body of RFC 6749 §5.2, `WWW-Authenticate` challenges); the
- * success answer (RFC 6749 §5.1) is checked here, for the three members a client-credentials client
- * uses (`access_token`, `token_type`, `expires_in`). oauth4webapi's token response processing also
+ * The OAuth 2 client-credentials grant. oauth4webapi builds, authenticates and sends the request; the
+ * answer is read here: the success answer (RFC 6749 §5.1) for the members a client-credentials client
+ * uses (`access_token`, `token_type`, `expires_in`, `scope`), an error answer for its OAuth error
+ * fields (a `WWW-Authenticate` challenge, or the JSON body of RFC 6749 §5.2). oauth4webapi's token response processing also
  * validates an `id_token`, which a client-credentials client must ignore (an identity server may send
  * one with an issuer of its own), and it is 3 KB gzip: a quarter of a Worker bundle.
  *
- * oauth4webapi's errors keep the parsed answer in `cause`; none of that is passed on: our errors carry
- * only the OAuth `error`, a redacted `error_description` and the HTTP status.
+ * Our errors carry only the OAuth `error` and `error_description` (redacted) and the HTTP status, never
+ * the answer's body.
  *
  * @module
  */
 
 import * as oauth from "oauth4webapi";
 import { RapidataAuthError, redact } from "../errors.ts";
+import { challengeOf } from "../http/challenge.ts";
 import { readText } from "../http/body.ts";
 import { withDeadline } from "../http/deadline.ts";
 import { X_CLIENT } from "../http/transport.ts";
@@ -63,6 +64,8 @@ function invalidResponse(reason: string, response: Response): RapidataAuthError 
 interface TokenResponse {
   readonly access_token: string;
   readonly expires_in: number | undefined;
+  /** The granted scope, when the server says it (RFC 6749 §5.1). */
+  readonly scope: string | undefined;
 }
 
 /**
@@ -74,7 +77,7 @@ interface TokenResponse {
 function parseTokenResponse(text: string, response: Response): TokenResponse {
   const type = (response.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "application/json") throw invalidResponse("content-type must be application/json", response);
-  let body: { access_token?: unknown; token_type?: unknown; expires_in?: unknown } | null;
+  let body: { access_token?: unknown; token_type?: unknown; expires_in?: unknown; scope?: unknown } | null;
   try {
     body = JSON.parse(text);
   } catch {
@@ -83,7 +86,7 @@ function parseTokenResponse(text: string, response: Response): TokenResponse {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw invalidResponse("body is not a JSON object", response);
   }
-  const { access_token, token_type, expires_in } = body;
+  const { access_token, token_type, expires_in, scope } = body;
   if (typeof access_token !== "string" || !/^[\x21-\x7e]+$/.test(access_token)) {
     throw invalidResponse("invalid `access_token` value", response);
   }
@@ -95,7 +98,11 @@ function parseTokenResponse(text: string, response: Response): TokenResponse {
   if (seconds !== undefined && !(Number.isFinite(seconds) && (seconds as number) >= 0)) {
     throw invalidResponse("invalid `expires_in` value", response);
   }
-  return { access_token, expires_in: seconds as number | undefined };
+  return {
+    access_token,
+    expires_in: seconds as number | undefined,
+    scope: typeof scope === "string" ? scope : undefined,
+  };
 }
 
 /**
@@ -122,21 +129,14 @@ function secretForms({ clientId, clientSecret }: GrantSettings): string[] {
 
 /**
  * Throws the {@link RapidataAuthError} (`ERR_TOKEN_REJECTED`) for a non-200 answer whose body is `text`.
- * The OAuth error fields come from a `WWW-Authenticate` challenge that names an error, else from the
- * JSON body (both as oauth4webapi parses them).
+ * The OAuth error fields come from a `WWW-Authenticate` challenge that names an error, else from a 4xx's
+ * JSON body (RFC 6749 §5.2).
  */
-async function rejected(config: GrantSettings, response: Response, text: string): Promise<never> {
-  // oauth4webapi's processing of an OAuth error answer (the same for every endpoint; this one expects none).
-  const error = await oauth.processRevocationResponse(new Response(text || null, response)).then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  let fields: { error?: unknown; error_description?: unknown } | null | undefined =
-    error instanceof oauth.ResponseBodyError ? error : undefined;
-  if (error instanceof oauth.WWWAuthenticateChallengeError) {
-    fields = error.cause.find((challenge) => challenge.parameters.error)?.parameters;
+function rejected(config: GrantSettings, response: Response, text: string): never {
+  let fields: { error?: unknown; error_description?: unknown } | undefined = challengeOf(response);
+  if (!fields?.error && response.status < 500) {
     try {
-      fields ??= JSON.parse(text);
+      fields = JSON.parse(text);
     } catch { /* no OAuth fields */ }
   }
   // A server may echo what it was sent: the secret, in any form it travelled in, never passes on.
@@ -178,10 +178,11 @@ export function requestToken(config: GrantSettings, signal?: AbortSignal): Promi
     });
     const { text, truncated } = await readText(response, TOKEN_RESPONSE_LIMIT, attemptSignal);
     // An error answer too large to read is still that status (a 5xx is retried).
-    if (response.status !== 200) await rejected(config, response, truncated ? "" : text);
+    if (response.status !== 200) rejected(config, response, truncated ? "" : text);
     if (truncated) throw invalidResponse(`larger than ${TOKEN_RESPONSE_LIMIT} bytes`, response);
     const result = parseTokenResponse(text, response);
     const lifetime = lifetimeOf(result.access_token, result.expires_in, issuedAt);
-    return { token: result.access_token, issuedAt, expiresAt: issuedAt + lifetime };
+    const token = { token: result.access_token, issuedAt, expiresAt: issuedAt + lifetime };
+    return result.scope === undefined ? token : { ...token, scope: result.scope };
   }, config.tokenEndpoint);
 }

@@ -8,6 +8,8 @@
  */
 
 import { RapidataAuthError } from "../errors.ts";
+import type { Emit } from "../events.ts";
+import { audienceOf } from "./audience.ts";
 
 /** Workers' `ctx.waitUntil` (bound): keeps background work alive after the response. */
 export type WaitUntil = (promise: Promise<unknown>) => void;
@@ -33,13 +35,25 @@ export interface TokenSource {
   rejected(token: string): Promise<void>;
   /** False when asking again cannot give another token (a fixed token): a 401 is then not replayed. */
   readonly renewable: boolean;
+  /**
+   * True for a token of this source known to lack the audience the API expects: a 401 for it is
+   * `ERR_AUDIENCE`, and not replayed (a new token with the same scope would lack it too).
+   */
+  lacksAudience(token: string): boolean;
 }
 
 /**
  * The fixed `token` option: handed out as it is until `expiresAt` (epoch ms on `now`), then
  * `ERR_TOKEN_EXPIRED`. @internal
  */
-export function fixedTokenSource(token: string, expiresAt: number, now: () => number): TokenSource {
+export function fixedTokenSource(
+  token: string,
+  expiresAt: number,
+  now: () => number,
+  audience?: AudienceCheck,
+): TokenSource {
+  // Only a JWT's `aud` says anything of a fixed token's audience; it is looked at once.
+  const lacking = audience?.(token, undefined);
   return {
     token: () =>
       now() >= expiresAt
@@ -47,5 +61,21 @@ export function fixedTokenSource(token: string, expiresAt: number, now: () => nu
         : Promise.resolve(token),
     rejected: () => Promise.resolve(),
     renewable: false,
+    lacksAudience: (rejected) => rejected === token && !!lacking,
+  };
+}
+
+/**
+ * Checks a token's audience (with its granted or requested `scope`), reports a lacking one (the
+ * `audience` event) and says whether it lacks it. @internal
+ */
+export type AudienceCheck = (token: string, scope: string | undefined) => boolean;
+
+/** The {@link AudienceCheck} for `expected`, reporting through `emit`. @internal */
+export function audienceCheck(expected: string, emit: Emit): AudienceCheck {
+  return (token, scope) => {
+    const { audience, ok } = audienceOf(token, expected, scope);
+    if (ok === false) emit({ type: "audience", expected, audience, scope });
+    return ok === false;
   };
 }

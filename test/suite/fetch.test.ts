@@ -266,8 +266,12 @@ describe("401 replay", () => {
   });
 
   it("replays only once: a 401 that persists is returned", async () => {
-    // Without the api scope every token is refused by the API.
-    const { rapidata, creds } = await standInClient({ scope: "openid email" });
+    const { rapidata, creds } = await standInClient();
+    // Every API call is refused (a token with the audience, refused for another reason).
+    await fetch(`${standInUrl}/__stand-in/faults?client_id=${encodeURIComponent(creds.clientId)}`, {
+      method: "POST",
+      body: JSON.stringify({ api: [{ status: 401, times: -1 }] }),
+    });
     const response = await rapidata.fetch("/orders");
     assert.equal(response.status, 401);
     const seen = await stats(creds.clientId);

@@ -21,6 +21,7 @@ describe("resolveEndpoints: environments", () => {
       authUrl: "https://auth.rapidata.ai",
       tokenEndpoint: "https://auth.rapidata.ai/connect/token",
       issuer: "https://auth.rapidata.ai/",
+      audience: "https://api.rapidata.ai",
     });
   });
 
@@ -32,6 +33,7 @@ describe("resolveEndpoints: environments", () => {
         authUrl: `https://auth.${environment}`,
         tokenEndpoint: `https://auth.${environment}/connect/token`,
         issuer: `https://auth.${environment}/`,
+        audience: `https://api.${environment}`,
       });
     }
   });

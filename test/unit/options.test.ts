@@ -48,6 +48,7 @@ describe("resolveOptions: defaults", () => {
       authUrl: "https://auth.rapidata.ai",
       tokenEndpoint: "https://auth.rapidata.ai/connect/token",
       issuer: "https://auth.rapidata.ai/",
+      audience: "https://api.rapidata.ai",
     });
     const grant = resolved.grant!;
     assert.equal(grant.tokenEndpoint, "https://auth.rapidata.ai/connect/token");
