@@ -114,7 +114,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   try {
     // A flag wins over the variables, --environment also over the URL variables (the one rule of fromEnv).
     const flags = { environment: values.environment, authUrl: values["auth-url"], apiUrl: values["api-url"] };
-    const where = placeFromEnv((name) => io.env[name], flags, "rapidata-fetch") as {
+    const { apiUrl, ...where } = placeFromEnv((name) => io.env[name], flags, "rapidata-fetch") as {
       environment?: string;
       authUrl?: string;
       apiUrl?: string;
@@ -125,7 +125,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       io.stdout(`${removed ? "Removed the stored credentials" : "No stored credentials"} for ${authBase(where)}.\n`);
       return 0;
     }
-    const client = createClient({ ...where, scope: values.scope, env: io.env });
+    const client = createClient({ ...where, apiUrl, scope: values.scope, env: io.env });
     if (command === "token") {
       if (rest.length > 0) return usage(`"token" takes no arguments (got "${rest[0]}")`);
       requested = true;
@@ -224,12 +224,15 @@ function messageOf(error: unknown, target: URL | undefined): string {
 /** parseArgs' errors in our words (its own quote the option oddly and suggest "--" to everyone). */
 function parseError(error: unknown): string {
   const { code, message } = error as { code?: string; message: string };
-  const option = /'(-[^' ]+)/.exec(message)?.[1];
+  // "Option '-d, --data <value>' argument missing": the long name.
+  const option = /'(?:-\w, )?(-[^' ]+)/.exec(message)?.[1];
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && option) {
     const near = nearest(option.replace(/^-+/, ""), OPTIONS);
     return `unknown option "${option}"${near ? `. Did you mean "--${near}"?` : ""}`;
   }
-  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && option) return `${option} needs a value`;
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && option) {
+    return /does not take/.test(message) ? `${option} takes no value` : `${option} needs a value`;
+  }
   return message;
 }
 

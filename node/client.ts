@@ -42,6 +42,13 @@ function readTokenFile(file: string): { token: string; expiresAt: number } {
   if (typeof token !== "string" || token === "") {
     throw new RapidataError("ERR_NO_CREDENTIALS", `RAPIDATA_TOKEN_FILE ${file} has no "access_token"`);
   }
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    // Never quoted: a header could not carry it, and a message must not show it.
+    throw new RapidataError(
+      "ERR_NO_CREDENTIALS",
+      `RAPIDATA_TOKEN_FILE ${file}: "access_token" has characters a header cannot carry (a newline?)`,
+    );
+  }
   if (type !== undefined && (typeof type !== "string" || type.toLowerCase() !== "bearer")) {
     throw new RapidataError("ERR_NO_CREDENTIALS", `RAPIDATA_TOKEN_FILE ${file}: "token_type" must be Bearer`);
   }
@@ -119,7 +126,7 @@ export function createClient(options: NodeClientOptions = {}): RapidataClient {
   const tokenFile = variable(env, "RAPIDATA_TOKEN_FILE");
   if (tokenFile !== undefined) {
     // Validated as a client on a fixed token would be; the token itself comes from the file.
-    const resolved = resolveOptions({ ...core, token: "(token file)" });
+    const resolved = resolveOptions({ ...core, token: "token-file" });
     const audience = audienceCheck(resolved.audience, resolved.emit);
     return createClientFor(resolved, tokenFileSource(tokenFile, resolved.now, audience), {
       apiUrl: resolved.endpoints.apiUrl,

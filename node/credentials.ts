@@ -12,10 +12,11 @@
 
 import fs from "node:fs";
 import { homedir, hostname } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import process from "node:process";
 import { resolveEndpoints } from "../src/endpoints.ts";
 import { showOnly } from "../src/internal/hide.ts";
+import { onlyKnown } from "../src/internal/known.ts";
 
 /** Credentials of one Rapidata API client, as stored by `rapidata-fetch login` or the Python SDK. */
 export interface StoredCredentials {
@@ -38,6 +39,9 @@ export interface CredentialsOptions {
   /** The credentials file. @default `~/.config/rapidata/credentials.json` */
   file?: string;
 }
+
+/** The members of {@link CredentialsOptions} (any other is a misspelling). @internal */
+export const CREDENTIALS_OPTIONS = ["environment", "authUrl", "file"];
 
 type Entry = Record<string, unknown>;
 type FileContent = Record<string, unknown>;
@@ -84,10 +88,32 @@ function read(file: string): FileContent {
   return data as FileContent;
 }
 
+/**
+ * Removes temp files of writers that crashed before their rename (`<file>.tmp.<pid>.<random>`, older
+ * than LOCK_STALE_MS): each is a full copy of the credentials. Runs holding the lock.
+ */
+function removeStaleTemps(file: string): void {
+  const dir = dirname(file);
+  const prefix = `${basename(file)}.tmp.`;
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(dir).filter((name) => name.startsWith(prefix));
+  } catch { /* no directory yet */ }
+  for (const name of names) {
+    try {
+      const path = join(dir, name);
+      if (Date.now() - fs.lstatSync(path).mtimeMs > LOCK_STALE_MS) fs.unlinkSync(path);
+    } catch { /* gone already */ }
+  }
+}
+
 /** How long a writer waits for another's lock on the credentials file before it gives up. */
 const LOCK_WAIT_MS = 10_000;
-/** A lock older than this is stale whoever holds it (a read-modify-rename takes milliseconds). */
-const LOCK_STALE_MS = 30_000;
+/**
+ * A lock older than this is stale whoever holds it (a read-modify-rename takes milliseconds); shorter
+ * than the wait, so a writer outlasts any lock left behind.
+ */
+const LOCK_STALE_MS = 5_000;
 
 /** This machine's name, for lock files ("" where the runtime may not read it, e.g. Deno without --allow-sys). */
 function thisHost(): string {
@@ -121,52 +147,84 @@ function isStale(content: string, modified: number): boolean {
 
 /**
  * Runs `work` holding `<file>.lock` (created with O_EXCL), so that concurrent writers of this package
- * never lose each other's entries. A lock left by a crashed process (gone, or older than 30 s) is
+ * never lose each other's entries. A lock left by a crashed process (gone, or older than 5 s) is
  * broken; a live holder is waited for, at most `waitMs`.
  */
 function locked<T>(file: string, work: () => T, waitMs = LOCK_WAIT_MS): T {
   const lock = `${file}.lock`;
-  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW = 0 } = fs.constants;
   for (let started = Date.now(), wait = 2;; wait = Math.min(wait * 2, 50)) {
-    let fd: number | undefined;
-    try {
-      fd = fs.openSync(lock, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
-    } catch (error) {
-      if ((error as { code?: string }).code !== "EEXIST") throw error;
-    }
-    if (fd !== undefined) {
-      try {
-        fs.writeFileSync(fd, `${process.pid}\n${thisHost()}\n`);
-      } finally {
-        fs.closeSync(fd);
-      }
+    if (create(lock)) {
       try {
         return work();
       } finally {
         try {
           fs.unlinkSync(lock);
-        } catch { /* broken by another writer after 30 s */ }
+        } catch { /* broken by another writer meanwhile */ }
       }
     }
-    let content: string | undefined;
-    let modified = 0;
-    try {
-      modified = fs.statSync(lock).mtimeMs;
-      content = fs.readFileSync(lock, "utf8");
-    } catch { /* released meanwhile: try again at once */ }
-    if (content !== undefined && isStale(content, modified)) {
-      try {
-        // Only the stale lock goes: if another writer broke it and took a new one meanwhile, that stays.
-        if (fs.readFileSync(lock, "utf8") === content) fs.unlinkSync(lock);
-      } catch { /* gone already */ }
+    const seen = lockState(lock);
+    if (seen && isStale(seen.content, seen.modified)) {
+      breakStale(lock);
       continue;
     }
-    if (content !== undefined) {
+    if (seen) {
       if (Date.now() - started > waitMs) {
         throw new Error(`${file} is locked by another writer (${lock}); try again, or remove the lock file`);
       }
       pause(wait);
     }
+  }
+}
+
+/** Creates `path` exclusively with this process's pid and host in it; false if it exists. */
+function create(path: string): boolean {
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW = 0 } = fs.constants;
+  let fd: number;
+  try {
+    fd = fs.openSync(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+  } catch (error) {
+    if ((error as { code?: string }).code === "EEXIST") return false;
+    throw error;
+  }
+  try {
+    fs.writeFileSync(fd, `${process.pid}\n${thisHost()}\n`);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return true;
+}
+
+/** A lock's content and modification time, or `undefined` when there is none. */
+function lockState(path: string): { content: string; modified: number } | undefined {
+  try {
+    return { modified: fs.statSync(path).mtimeMs, content: fs.readFileSync(path, "utf8") };
+  } catch {
+    return undefined; // released meanwhile
+  }
+}
+
+/**
+ * Removes the lock `path` if it is (still) stale. Breakers take turns through `<lock>.break`, so two
+ * writers that both saw a stale lock cannot have the second remove the fresh lock the first took.
+ */
+function breakStale(path: string): void {
+  const breaker = `${path}.break`;
+  if (!create(breaker)) {
+    const held = lockState(breaker);
+    if (held && isStale(held.content, held.modified)) {
+      try {
+        fs.unlinkSync(breaker); // a breaker that crashed
+      } catch { /* gone already */ }
+    }
+    return; // another writer is breaking it: try again
+  }
+  try {
+    const seen = lockState(path);
+    if (seen && isStale(seen.content, seen.modified)) fs.unlinkSync(path);
+  } catch {
+    /* gone already */
+  } finally {
+    fs.unlinkSync(breaker);
   }
 }
 
@@ -187,6 +245,7 @@ function modify(file: string, change: (data: FileContent) => void, waitMs?: numb
 }
 
 function write(file: string, change: (data: FileContent) => void): void {
+  removeStaleTemps(file);
   const data = read(file);
   change(data);
   let existing: fs.Stats | undefined;
@@ -270,6 +329,7 @@ function view(entry: Entry, endpoint: string, file: string): StoredCredentials {
  * ```
  */
 export function loadCredentials(options: CredentialsOptions = {}): StoredCredentials | undefined {
+  onlyKnown(options, CREDENTIALS_OPTIONS, "loadCredentials");
   const file = options.file ?? credentialsFile();
   const endpoint = authBase(options);
   let newest: Entry | undefined;
@@ -305,6 +365,7 @@ export function saveCredentials(
   credentials: { clientId: string; clientSecret: string; displayName?: string },
   options: CredentialsOptions = {},
 ): StoredCredentials {
+  onlyKnown(options, CREDENTIALS_OPTIONS, "saveCredentials");
   for (const field of ["clientId", "clientSecret", "displayName"] as const) {
     const value = credentials?.[field];
     if ((field !== "displayName" || value !== undefined) && (typeof value !== "string" || value === "")) {
@@ -341,6 +402,7 @@ export function saveCredentials(
  * ```
  */
 export function removeCredentials(options: CredentialsOptions = {}): boolean {
+  onlyKnown(options, CREDENTIALS_OPTIONS, "removeCredentials");
   const file = options.file ?? credentialsFile();
   const endpoint = authBase(options);
   let removed = false;

@@ -13,7 +13,14 @@ import { race } from "../src/http/deadline.ts";
 import { RapidataError } from "../src/errors.ts";
 import { sleep } from "../src/http/retry.ts";
 import { X_CLIENT } from "../src/http/transport.ts";
-import { authBase, type CredentialsOptions, saveCredentials, type StoredCredentials } from "./credentials.ts";
+import { onlyKnown } from "../src/internal/known.ts";
+import {
+  authBase,
+  CREDENTIALS_OPTIONS,
+  type CredentialsOptions,
+  saveCredentials,
+  type StoredCredentials,
+} from "./credentials.ts";
 
 /** Options of {@link login}. */
 export interface LoginOptions extends CredentialsOptions {
@@ -36,6 +43,20 @@ export interface LoginOptions extends CredentialsOptions {
   /** Cancels the login. */
   signal?: AbortSignal;
 }
+
+/** The members of {@link LoginOptions}. */
+const LOGIN_OPTIONS = [
+  ...CREDENTIALS_OPTIONS,
+  "open",
+  "onUrl",
+  "onPoll",
+  "pollInterval",
+  "timeout",
+  "requestTimeout",
+  "displayName",
+  "fetch",
+  "signal",
+];
 
 const CLI_CLIENT = "rapidata-cli";
 const SCOPE = "openid profile email api";
@@ -85,6 +106,7 @@ function failure(message: string, cause?: unknown): RapidataError {
  * ```
  */
 export async function login(options: LoginOptions = {}): Promise<StoredCredentials> {
+  onlyKnown(options, LOGIN_OPTIONS, "login");
   const base = authBase(options);
   const request = options.fetch ?? fetch;
   const { signal } = options;
@@ -160,5 +182,6 @@ export async function login(options: LoginOptions = {}): Promise<StoredCredentia
   if (typeof clientId !== "string" || typeof clientSecret !== "string") {
     throw failure("the new API client came without credentials");
   }
-  return saveCredentials({ clientId, clientSecret, displayName }, options);
+  const { environment, authUrl, file } = options;
+  return saveCredentials({ clientId, clientSecret, displayName }, { environment, authUrl, file });
 }

@@ -104,7 +104,7 @@ export interface ServedStandIn extends Served {
  * ```
  */
 export async function serveStandIn(options: StandInOptions & { port?: number } = {}): Promise<ServedStandIn> {
-  const { port, ...standInOptions } = options;
+  const { port, ...standInOptions } = options; // createStandIn names a misspelt option
   const standIn = createStandIn(standInOptions);
   const served = await serve(standIn.fetch, port);
   return { ...served, standIn };

@@ -255,7 +255,10 @@ export function resolveOptions(options: ClientOptions, runtime: Runtime = {}): R
     }
     if (options.expiresAt !== undefined) invalidOption("expiresAt", `is only allowed together with "token"`);
   } else {
-    nonEmpty(token, "token");
+    // Sent as a header value: only visible ASCII (the message never quotes the token).
+    if (typeof token !== "string" || !/^[\x21-\x7e]+$/.test(token)) {
+      invalidOption("token", "must be a non-empty string of visible ASCII characters (it is sent in a header)");
+    }
     if (clientId !== undefined || clientSecret !== undefined) {
       invalidOption("token", `excludes "clientId" and "clientSecret"`);
     }

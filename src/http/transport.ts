@@ -89,6 +89,8 @@ export async function exchange(
     body = await request.arrayBuffer(); // read once so the body can be replayed
   }
   const replayable = isReplayableBody(body); // the body as given: a stream is never sent twice
+  // A stream fetch cannot send (locked, already read) is the caller's TypeError, before anything is sent.
+  if (body instanceof ReadableStream) new Request(url.href, { method, body, duplex: "half" } as RequestInit);
   const redirect = pick("redirect") ?? "follow";
   const signal = pick("signal") ?? undefined;
   const headers = new Headers(pick("headers"));
@@ -121,7 +123,9 @@ export async function exchange(
             headers,
             body,
             redirect: "manual",
-            signal: attemptSignal,
+            // The caller's signal also reaches the body after the headers (as with fetch): aborting
+            // closes the connection. The attempt's own signal ends the attempt on a timeout.
+            signal: signal ? AbortSignal.any([signal, attemptSignal!]) : attemptSignal,
             // A stream body needs `duplex` (Node, Deno); without one the member stays out.
             ...(body instanceof ReadableStream && { duplex: "half" }),
           };

@@ -12,7 +12,10 @@
 import type { Emit } from "../events.ts";
 import type { RetryOptions } from "../http/retry.ts";
 import { base64url, fromBase64url } from "../internal/base64url.ts";
+import { nearest } from "../internal/known.ts";
 import type { CachedToken } from "../token/cache.ts";
+
+const METHODS = { get: 1, set: 1, delete: 1 };
 
 /** Envelope version, the first part of every sealed value. */
 const VERSION = "rf1";
@@ -185,6 +188,13 @@ export function handOut(token: CachedToken, context: StoreContext, now: () => nu
 export function customStore(store: TokenStore): RapidataTokenStore {
   if (typeof store?.get !== "function" || typeof store.set !== "function") {
     throw new TypeError("customStore: the store needs get(key) and set(key, value, ttl) methods");
+  }
+  // A misspelt method ("delet") would silently turn deletes into tombstones; other members are the store's own.
+  for (const key of Object.keys(store)) {
+    const near = !(key in METHODS) && nearest(key, ["get", "set", "delete"]);
+    if (near && typeof store[near as keyof TokenStore] !== "function") {
+      throw new TypeError(`customStore: "${key}" is not a store method. Did you mean "${near}"?`);
+    }
   }
   return {
     bind(context, now, emit) {

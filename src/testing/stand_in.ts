@@ -9,6 +9,7 @@
 import { type BridgeStats, createBridge } from "./bridge.ts";
 import { control } from "./control.ts";
 import { type FaultPlan, nextFault, playFault, StandInReset } from "./faults.ts";
+import { onlyKnown } from "../internal/known.ts";
 import { bodyText, formDecode, json, oauthError, problem, randomId, traceId } from "./http.ts";
 import { newSigningKey, signJwt, verifyJwt } from "./jwt.ts";
 
@@ -205,6 +206,7 @@ function emptyStats(): StandInStats {
  * ```
  */
 export function createStandIn(options: StandInOptions = {}): StandIn {
+  onlyKnown(options, ["clients", "tokenLifetime", "audience", "issuer", "enforceAudience", "now"], "createStandIn");
   const now = options.now ?? Date.now;
   const audience = options.audience ?? "https://api.rapidata.ai";
   const issuer = options.issuer ?? "https://auth.rapidata.ai/";

@@ -208,6 +208,10 @@ describe(`rapidata-fetch CLI (child processes on ${runtime})`, () => {
     const value = await rapidataFetch(["get", "/orders", "--scope"], env);
     assert.equal(value.code, 2);
     assert.match(value.stderr, /--scope needs a value/);
+    const short = await rapidataFetch(["post", "/dataset", "-d"], env);
+    assert.match(short.stderr, /error: --data needs a value/);
+    const boolean = await rapidataFetch(["get", "/orders", "--raw=1"], env);
+    assert.match(boolean.stderr, /error: --raw takes no value/);
     // A host nothing listens on (port 9 on loopback: discard, closed here).
     const host = await rapidataFetch(["get", "http://127.0.0.1:9/x"], env);
     assert.equal(host.code, 1);

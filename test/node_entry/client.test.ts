@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
-import { createClient as createCoreClient, isRapidataError } from "../../mod.ts";
+import { createClient as createCoreClient, isRapidataError, RapidataError } from "../../mod.ts";
 import { createClient, loadCredentials, login, saveCredentials } from "../../node.ts";
 import { type Echo, newCredentials, stats } from "../support/control.ts";
 import { describe, inspect, it, standInUrl } from "../support/harness.ts";
@@ -57,6 +57,18 @@ describe("@rapidata/fetch/node createClient: credentials in the Python SDK's ord
     assert.equal(client.apiUrl, "https://api.rabbitdata.ch");
     const fromVariables = createClient({ token: "t", env: { ...env, RAPIDATA_ENVIRONMENT: "rabbitdata.ch" } });
     assert.equal(fromVariables.apiUrl, "https://api.rapidata.ai"); // all from variables: the URL is the more specific
+  });
+
+  it("a token file whose token a header cannot carry: ERR_NO_CREDENTIALS that does not quote it", async () => {
+    const { dir } = tempConfig();
+    fs.mkdirSync(dir, { recursive: true });
+    const tokenFile = join(dir, "token.json");
+    fs.writeFileSync(tokenFile, JSON.stringify({ access_token: "secret-part\r\nX-Evil: 1", token_type: "Bearer" }));
+    const client = createClient({ env: { RAPIDATA_TOKEN_FILE: tokenFile } });
+    const error = await client.accessToken().catch((e: unknown) => e);
+    assert.ok(error instanceof RapidataError, String(error));
+    assert.equal(error.code, "ERR_NO_CREDENTIALS");
+    assert.ok(!error.message.includes("secret-part"), error.message);
   });
 
   it("a misspelt option, its own included, names the nearest one", () => {

@@ -44,6 +44,16 @@ describe("credentials file: nothing reported as saved is lost", () => {
     assert.equal(fs.existsSync(`${file}.lock`), false);
   });
 
+  it("4 processes that all find a crashed writer's lock: one breaks it, all 60 saves are kept", async () => {
+    const { file } = tempConfig();
+    fs.mkdirSync(join(file, ".."), { recursive: true });
+    fs.writeFileSync(`${file}.lock`, `999999999\n${hostname()}\n`);
+    const results = await Promise.all(["a", "b", "c", "d"].map((name) => writer([file, name, "15"])));
+    for (const result of results) assert.equal(result.code, 0, result.stderr);
+    assert.equal(json(file)["https://auth.rapidata.ai"].length, 60);
+    assert.deepEqual(fs.readdirSync(join(file, "..")).sort(), ["credentials.json"]); // no lock, breaker or temp left
+  });
+
   it("a lock left by a crashed writer is broken, not waited for", () => {
     const { file } = tempConfig();
     fs.mkdirSync(join(file, ".."), { recursive: true });
@@ -57,6 +67,18 @@ describe("credentials file: nothing reported as saved is lost", () => {
     fs.utimesSync(`${file}.lock`, minuteAgo, minuteAgo);
     saveCredentials({ clientId: "after-old", clientSecret: "after-old-secret" }, { file });
     assert.equal(fs.existsSync(`${file}.lock`), false);
+  });
+
+  it("names a misspelt option instead of writing or reading production's entries", () => {
+    const { file } = tempConfig();
+    const wrong = { file, enviroment: "rabbitdata.ch" } as never;
+    assert.throws(
+      () => saveCredentials({ clientId: "x", clientSecret: "y" }, wrong),
+      /"enviroment" is not an option\. Did you mean "environment"\?/,
+    );
+    assert.throws(() => loadCredentials(wrong), /^TypeError: loadCredentials: "enviroment"/);
+    assert.throws(() => removeCredentials(wrong), /^TypeError: removeCredentials: "enviroment"/);
+    assert.equal(fs.existsSync(file), false);
   });
 
   it("marks the chosen entry as used, also when another entry has the same client id", () => {

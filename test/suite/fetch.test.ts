@@ -142,6 +142,52 @@ describe("client.fetch", () => {
     }
   });
 
+  it("a stream body fetch cannot send (locked, already read) is the caller's TypeError, before any request", async () => {
+    let attempts = 0;
+    const { rapidata } = await standInClient({
+      fetch: (input, init) => {
+        if (!String(input).endsWith("/connect/token")) attempts++;
+        return fetch(input, init);
+      },
+    });
+    const locked = new ReadableStream();
+    locked.getReader();
+    const read = new ReadableStream({ start: (c) => (c.enqueue(new Uint8Array([1])), c.close()) });
+    await new Response(read).arrayBuffer(); // used up
+    for (const body of [locked, read]) {
+      const error = await rapidata.fetch("/__stand-in/echo", { method: "POST", body }).catch((e: unknown) => e);
+      assert.ok(error instanceof TypeError, String(error));
+    }
+    assert.equal(attempts, 0);
+  });
+
+  it("the caller's signal also ends the body of a fetch() answer, after the headers", async () => {
+    let cancelled = false;
+    const { rapidata } = await standInClient({
+      fetch: (input, init) => {
+        if (String(input).endsWith("/connect/token")) return fetch(input, init);
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(new Uint8Array(16));
+            // As a platform fetch does: its signal errors the body.
+            init?.signal?.addEventListener("abort", () => {
+              cancelled = true;
+              controller.error(init.signal!.reason);
+            });
+          },
+        });
+        return Promise.resolve(new Response(body));
+      },
+    });
+    const controller = new AbortController();
+    const response = await rapidata.fetch("/orders", { signal: controller.signal });
+    const reader = response.body!.getReader();
+    await reader.read();
+    controller.abort();
+    await assert.rejects(reader.read(), (error: Error) => error.name === "AbortError");
+    assert.equal(cancelled, true);
+  });
+
   it("never sends the token when a retry repeats a hop that left the API origin", async () => {
     const { rapidata } = await standInClient({ retry: { limit: 2 }, sleep: () => Promise.resolve() });
     const to = encodeURIComponent(`${otherOriginUrl}/__stand-in/echo?status=503`);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createClient, fromEnv } from "../../mod.ts";
+import { createClient, customStore, fromEnv } from "../../mod.ts";
 import { newCredentials, stats } from "../support/control.ts";
 import { describe, it, standInUrl } from "../support/harness.ts";
 
@@ -137,6 +137,27 @@ describe("misspelt options are a TypeError naming the nearest one, before any re
       });
     }
     assert.equal(calls, 0, "no request was made");
+  });
+
+  it("a fixed token a header cannot carry is a TypeError that does not quote it", () => {
+    for (const token of ["secret-part\nrest", "with space", "tab\there", "é-token"]) {
+      assert.throws(() => createClient({ token }), (error: unknown) => {
+        assert.ok(error instanceof TypeError);
+        assert.match(error.message, /"token" must be a non-empty string of visible ASCII/);
+        assert.ok(!error.message.includes("secret-part") && !error.message.includes(token), error.message);
+        return true;
+      });
+    }
+  });
+
+  it("customStore names a misspelt method, and leaves a store's other members alone", () => {
+    const get = () => Promise.resolve(null);
+    const set = () => Promise.resolve();
+    throwsNaming(
+      () => customStore({ get, set, delet: set } as never),
+      /"delet" is not a store method\. Did you mean "delete"\?/,
+    );
+    assert.equal(typeof customStore({ get, set, client: {}, ttl: 5 } as never).bind, "function");
   });
 
   it("expiresAt in milliseconds is refused: it is epoch seconds", () => {

@@ -88,6 +88,13 @@ describe("the stand-in (in-process handler)", () => {
     assert.equal((await call(`${withApi.token.slice(0, -2)}xx`)).status, 401);
   });
 
+  it("names a misspelt option", () => {
+    assert.throws(
+      () => createStandIn({ tokenLifetme: 5 } as never),
+      /createStandIn: "tokenLifetme" is not an option\. Did you mean "tokenLifetime"\?/,
+    );
+  });
+
   it("keeps the expires_in it announced: a token issued mid-second is accepted for all of it", async () => {
     let clock = 1_000_900; // 0.9 s into a second: a floored exp would end the token 0.9 s early
     const timed = createStandIn({ now: () => clock });
