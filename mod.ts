@@ -23,6 +23,8 @@ export {
   type RequestOptions,
 } from "./src/client.ts";
 export type { RapidataEvent } from "./src/events.ts";
+export { audienceOf, type TokenAudience } from "./src/token/audience.ts";
+export type { AuthChallenge } from "./src/http/challenge.ts";
 export type { RetryOptions } from "./src/http/retry.ts";
 export type { ClientAuthentication } from "./src/token/grant.ts";
 export type { WaitUntil } from "./src/token/source.ts";

@@ -11,7 +11,9 @@ import { parseArgs } from "node:util";
 import { placeFromEnv } from "../src/env.ts";
 import { isRapidataError } from "../src/errors.ts";
 import { decodeJwt } from "../src/testing/jwt.ts";
+import { resolveEndpoints } from "../src/endpoints.ts";
 import { resolveUrl } from "../src/http/url.ts";
+import { audienceOf } from "../src/token/audience.ts";
 import { nearest } from "../src/internal/known.ts";
 import { VERSION } from "../src/version.ts";
 import { createClient } from "./client.ts";
@@ -245,10 +247,12 @@ function tokenCommand(
   values: { raw?: boolean; json?: boolean },
   paint: Paint,
 ): number {
-  const expected = `https://api.${environment?.toLowerCase() || "rapidata.ai"}`;
+  // The library's own rule and default: https://api.<environment>.
+  const expected = resolveEndpoints(environment).audience;
   const claims = claimsOf(token);
-  const audiences = list(claims?.aud);
-  const ok = audiences.includes(expected);
+  const { audience, ok: carries } = audienceOf(token, expected);
+  const audiences = [...audience ?? []];
+  const ok = carries === true;
   if (values.raw) {
     io.stdout(`${token}\n`);
     return ok ? 0 : 1;

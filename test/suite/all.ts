@@ -1,5 +1,6 @@
 // Every file of the behaviour suite, for runtimes that load the suite from one entry (Deno, Bun).
 // test/node/package.test.ts checks that this list is complete.
+import "./audience.test.ts";
 import "./errors.test.ts";
 import "./faults.test.ts";
 import "./fetch.test.ts";
