@@ -89,8 +89,12 @@ export async function exchange(
     body = await request.arrayBuffer(); // read once so the body can be replayed
   }
   const replayable = isReplayableBody(body); // the body as given: a stream is never sent twice
-  // A stream fetch cannot send (locked, already read) is the caller's TypeError, before anything is sent.
-  if (body instanceof ReadableStream) new Request(url.href, { method, body, duplex: "half" } as RequestInit);
+  // A stream fetch cannot send (locked, already read) is the caller's TypeError, before anything is sent
+  // (the platform's own where it checks; workerd does not check a locked one).
+  if (body instanceof ReadableStream) {
+    if (body.locked) throw new TypeError("The request body is a locked stream: it is being read already");
+    new Request(url.href, { method, body, duplex: "half" } as RequestInit);
+  }
   const redirect = pick("redirect") ?? "follow";
   const signal = pick("signal") ?? undefined;
   const headers = new Headers(pick("headers"));
