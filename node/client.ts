@@ -127,7 +127,11 @@ export function createClient(options: NodeClientOptions = {}): RapidataClient {
   if (tokenFile !== undefined) {
     // Validated as a client on a fixed token would be; the token itself comes from the file.
     const resolved = resolveOptions({ ...core, token: "token-file" });
-    const audience = audienceCheck(resolved.audience, resolved.emit);
+    // A rewritten or re-read file with the same token is looked at once (one audience event per token).
+    const check = audienceCheck(resolved.audience, resolved.emit);
+    let checked: { token: string; lacks: boolean } | undefined;
+    const audience: AudienceCheck = (token, scope) =>
+      (checked?.token === token ? checked : checked = { token, lacks: check(token, scope) }).lacks;
     return createClientFor(resolved, tokenFileSource(tokenFile, resolved.now, audience), {
       apiUrl: resolved.endpoints.apiUrl,
       tokenFile,

@@ -9,7 +9,7 @@ import { RapidataApiError, redact } from "./errors.ts";
 import { readText } from "./http/body.ts";
 import { challengeOf } from "./http/challenge.ts";
 import { withDeadline } from "./http/deadline.ts";
-import { exchange, isReplayableBody, type Transport } from "./http/transport.ts";
+import { exchange, forAudience, isReplayableBody, type Transport } from "./http/transport.ts";
 import { appendQuery, type Query, resolveUrl } from "./http/url.ts";
 import { showOnly } from "./internal/hide.ts";
 import { onlyKnown } from "./internal/known.ts";
@@ -171,17 +171,21 @@ export function createClientFor(
       try {
         if (!truncated) details = JSON.parse(details as string);
       } catch { /* keep the text (or nothing) */ }
-      const challenge = challengeOf(response);
-      const said = challenge?.error_description && redact(challenge.error_description, hidden);
+      const found = challengeOf(response);
+      // What a server echoes back (the token, say) is redacted here too.
+      const clean = (text: string | undefined) => text && redact(text, hidden);
+      const challenge = found &&
+        { ...found, error: clean(found.error), error_description: clean(found.error_description) };
+      const said = challenge?.error_description;
       const message = [messageOf(details) || response.statusText, said].filter(Boolean).join(": ");
       const extra = {
         details,
         truncated,
-        challenge: challenge && { ...challenge, error_description: said },
+        challenge,
         secrets: hidden,
       };
       // A token without the API's audience: the fix is the scope, not another token.
-      if (response.status === 401 && bearer !== undefined && source.lacksAudience(bearer)) {
+      if (bearer !== undefined && forAudience(response, bearer, source)) {
         throw new RapidataApiError(
           "ERR_AUDIENCE",
           `${what} refused the token (HTTP 401${message ? `: ${message}` : ""}): it lacks the audience ` +

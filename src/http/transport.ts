@@ -10,6 +10,7 @@ import { RapidataError } from "../errors.ts";
 import type { TransportSettings } from "../options.ts";
 import type { TokenSource, WaitUntil } from "../token/source.ts";
 import { VERSION } from "../version.ts";
+import { challengeOf } from "./challenge.ts";
 import { callerMistake, untilAborted, withDeadline } from "./deadline.ts";
 import { type RetryPolicy, withRetries } from "./retry.ts";
 
@@ -62,6 +63,17 @@ export function isMistake(error: unknown, href: string, init: RequestInit): bool
   }
   if (mistake) callerMistake(error);
   return mistake;
+}
+
+/**
+ * True for a 401 that refused `token` for its audience: the token lacks the audience the API expects,
+ * and the challenge says nothing else (a description that names neither the audience nor the resource,
+ * such as "the token was revoked", is another refusal: renewed and replayed as any 401). @internal
+ */
+export function forAudience(response: Response, token: string, source: TokenSource): boolean {
+  if (response.status !== 401 || !source.lacksAudience(token)) return false;
+  const said = challengeOf(response)?.error_description;
+  return !said || /audience|resource/i.test(said);
 }
 
 /**
@@ -187,7 +199,8 @@ export async function exchange(
   // (Only with another token: a source that can give none, such as an unchanged token file, gets the 401.
   // Not for a token without the API's audience: a new one with the same scope would lack it too.)
   if (
-    response.status === 401 && bearer !== undefined && source.renewable && replayable && !source.lacksAudience(token!)
+    response.status === 401 && bearer !== undefined && source.renewable && replayable &&
+    !forAudience(response, token!, source)
   ) {
     // Memory forgets at once; telling a store or broker may take its bound, which the caller's signal ends.
     await untilAborted(source.rejected(token!), signal);

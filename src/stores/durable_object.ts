@@ -141,8 +141,8 @@ export class RapidataTokenBroker {
     }
     try {
       if (typeof body.rejected === "string") await source.rejected(body.rejected);
-      const { token, issuedAt, expiresAt } = await source.cached();
-      return Response.json({ token, issuedAt, expiresAt });
+      const { token, issuedAt, expiresAt, scope } = await source.cached();
+      return Response.json({ token, issuedAt, expiresAt, scope });
     } catch (error) {
       const code = error instanceof RapidataError ? error.code : "ERR_NETWORK";
       return Response.json({ code }, { status: 502 });

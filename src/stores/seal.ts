@@ -99,7 +99,8 @@ async function sealingKey(context: StoreContext): Promise<CryptoKey> {
 /** Seals a token for `key`. @internal */
 export async function seal(context: StoreContext, key: string, token: CachedToken): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const plain = encoder.encode(JSON.stringify([token.token, token.issuedAt, token.expiresAt]));
+  // The granted scope too: it says an opaque token's audience in the isolates that load it.
+  const plain = encoder.encode(JSON.stringify([token.token, token.issuedAt, token.expiresAt, token.scope]));
   const sealed = await crypto.subtle.encrypt(
     { name: "AES-GCM", iv, additionalData: encoder.encode(key) },
     await sealingKey(context),
@@ -118,9 +119,9 @@ export async function unseal(context: StoreContext, key: string, value: string):
       await sealingKey(context),
       fromBase64url(data),
     );
-    const [token, issuedAt, expiresAt] = JSON.parse(new TextDecoder().decode(plain)) as unknown[];
+    const [token, issuedAt, expiresAt, scope] = JSON.parse(new TextDecoder().decode(plain)) as unknown[];
     if (typeof token !== "string" || typeof issuedAt !== "number" || typeof expiresAt !== "number") return undefined;
-    return { token, issuedAt, expiresAt };
+    return typeof scope === "string" ? { token, issuedAt, expiresAt, scope } : { token, issuedAt, expiresAt };
   } catch {
     return undefined;
   }

@@ -34,10 +34,11 @@ export interface TokenAudience {
  */
 export function audienceOf(token: string, expected: string, scope?: string): TokenAudience {
   const aud = decodeJwtPayload(token)?.aud;
+  // A string or an array of strings (an empty array: no audience at all); anything else says nothing.
   const audience = typeof aud === "string"
     ? [aud]
-    : Array.isArray(aud)
-    ? aud.filter((a) => typeof a === "string")
+    : Array.isArray(aud) && aud.every((a) => typeof a === "string")
+    ? aud as string[]
     : undefined;
   return {
     audience,

@@ -31,8 +31,10 @@ export interface CachedToken {
   readonly expiresAt: number;
   /** Set on a token that came from a shared store rather than the token endpoint. */
   readonly stored?: boolean;
-  /** The scope the token endpoint says it granted (not kept by stores). */
+  /** The scope the token endpoint says it granted. */
   readonly scope?: string;
+  /** Set when the token lacks the audience the API expects (found when it arrived). */
+  readonly lacksAudience?: boolean;
 }
 
 /** Epoch ms at which `token` is renewed: `leeway` s before expiry, but not before half its lifetime. @internal */
@@ -217,6 +219,11 @@ export class TokenCache {
       flight.waiters--;
       leave(entry, flight);
     }
+  }
+
+  /** The token `key` holds now, valid or not (no fetch is started). */
+  peek(key: string): CachedToken | undefined {
+    return this.#entries.get(key)?.current;
   }
 
   /** The API rejected `token`: it is dropped, and never handed out again for `key`. */

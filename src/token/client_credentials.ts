@@ -80,17 +80,15 @@ export function clientCredentialsSource(
     emit,
   );
   const check = audienceCheck(settings.audience, emit);
-  /** Tokens found to lack the audience (the last few). */
-  const lacking = new Set<string>();
-  /** Looks at a new token's audience once (the `audience` event): by its claims, else by the scope. */
-  let last: string | undefined; // a broker may hand the same token out again: it is looked at once
-  const seen = (token: CachedToken) => {
-    if (token.token !== last) {
-      last = token.token;
-      if (lacking.size > 8) lacking.clear();
-      if (check(token.token, token.scope ?? grant.scope)) lacking.add(token.token);
-    }
-    return token;
+  /**
+   * A new token, marked when it lacks the audience (reported once, by the `audience` event). The mark
+   * travels with the token in the cache, which every client of these credentials shares.
+   */
+  const seen = (token: CachedToken, renewing: CachedToken | undefined): CachedToken => {
+    const lacks = token.token === renewing?.token // a broker handing the same token out again: looked at already
+      ? renewing.lacksAudience
+      : check(token.token, token.scope ?? grant.scope);
+    return lacks ? { ...token, lacksAudience: true } : token;
   };
   const fetcher: Fetcher = async (control) => {
     const { renewing } = control;
@@ -98,7 +96,7 @@ export function clientCredentialsSource(
       // A token another isolate stored is as good as a new one, unless it is rejected.
       control.progress(shared.patience);
       const stored = await shared.load(control.isRejected, renewing);
-      if (stored) return { token: seen(stored) };
+      if (stored) return { token: seen(stored, renewing) };
     }
     const token = await withRetries(
       retry,
@@ -111,7 +109,7 @@ export function clientCredentialsSource(
       { signal: control.signal, deadline: control.deadline, waiting: control.progress, cut: control.cut },
     );
     // Landed in memory first; the store write is finished afterwards.
-    return { token: seen(token), after: shared?.save(token) };
+    return { token: seen(token, renewing), after: shared?.save(token) };
   };
   // A string once computed: no caller ever awaits a promise another request started (Workers hazard).
   let key: string | undefined;
@@ -128,6 +126,9 @@ export function clientCredentialsSource(
       await shared?.reject(token);
     },
     renewable: true,
-    lacksAudience: (token) => lacking.has(token),
+    lacksAudience: (token) => {
+      const current = key === undefined ? undefined : cache.peek(key);
+      return current?.token === token && !!current.lacksAudience;
+    },
   };
 }

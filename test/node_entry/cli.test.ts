@@ -227,4 +227,18 @@ describe(`rapidata-fetch CLI (child processes on ${runtime})`, () => {
     assert.match(result.stderr, /set RAPIDATA_CLIENT_ID and RAPIDATA_CLIENT_SECRET/);
     assert.doesNotMatch(result.stderr, /clientId|clientSecret/);
   });
+
+  it("token: an opaque token is judged as the library judges it (the requested scope)", async () => {
+    const { dir } = tempConfig();
+    fs.mkdirSync(dir, { recursive: true });
+    const tokenFile = join(dir, "token.json");
+    fs.writeFileSync(tokenFile, JSON.stringify({ access_token: "opaque-cli-token", token_type: "Bearer" }));
+    const env = { HOME: dirname(dirname(dir)), RAPIDATA_TOKEN_FILE: tokenFile };
+    const withApi = await rapidataFetch(["token"], env);
+    assert.equal(withApi.code, 0, withApi.stderr);
+    assert.match(withApi.stderr, /not a JWT; the "api" scope was requested/);
+    const without = await rapidataFetch(["token", "--scope", "openid email"], env);
+    assert.equal(without.code, 1);
+    assert.match(without.stderr, /"api" scope was not requested: it lacks https:\/\/api\.rapidata\.ai/);
+  });
 });

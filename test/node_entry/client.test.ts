@@ -71,6 +71,24 @@ describe("@rapidata/fetch/node createClient: credentials in the Python SDK's ord
     assert.ok(!error.message.includes("secret-part"), error.message);
   });
 
+  it("a token file's token lacking the audience: one audience event per token, however often it is read", async () => {
+    const { dir } = tempConfig();
+    fs.mkdirSync(dir, { recursive: true });
+    const tokenFile = join(dir, "token.json");
+    const part = (value: unknown) => btoa(JSON.stringify(value)).replace(/=+$/, "");
+    const token = `${part({ alg: "none" })}.${part({ aud: "elsewhere" })}.sig`;
+    const write = () =>
+      fs.writeFileSync(tokenFile, JSON.stringify({ access_token: token, expires_at: Date.now() / 1000 + 30 }));
+    write(); // in its last minute: read again on every call
+    const events: { type: string }[] = [];
+    const client = createClient({ env: { RAPIDATA_TOKEN_FILE: tokenFile }, onEvent: (event) => events.push(event) });
+    for (let i = 0; i < 5; i++) {
+      await client.accessToken();
+      write(); // rewritten with the same token
+    }
+    assert.equal(events.filter((event) => event.type === "audience").length, 1);
+  });
+
   it("a misspelt option, its own included, names the nearest one", () => {
     assert.throws(
       () => createClient({ token: "t", credentialFile: "x" } as never),

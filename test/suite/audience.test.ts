@@ -47,6 +47,8 @@ describe("the audience of a token", () => {
     assert.deepEqual(audienceOf("opaque", API, "openid email"), { audience: undefined, ok: false });
     assert.deepEqual(audienceOf("opaque", API), { audience: undefined, ok: undefined });
     assert.deepEqual(audienceOf("not.a.jwt", API, "api"), { audience: undefined, ok: true }); // unreadable: the scope
+    assert.deepEqual(audienceOf(jwt({ aud: [42] }), API, "api"), { audience: undefined, ok: true }); // garbage: the scope
+    assert.deepEqual(audienceOf(jwt({ aud: [] }), API, "api"), { audience: [], ok: false }); // no audience at all
   });
 
   it("a JWT without the audience: one event per token, not per call, with its audiences", async () => {
@@ -152,6 +154,62 @@ describe("401s that explain themselves", () => {
       error_description: "the token was revoked",
     });
     assert.match(error.message, /HTTP 401: .*the token was revoked/);
+  });
+});
+
+describe("the audience across clients, stores and revocations", () => {
+  it("two clients with the same credentials share what is known: 6 calls, 1 token, 6 API calls, 1 event", async () => {
+    const events: RapidataEvent[] = [];
+    const first = await standInClient({ scope: "openid email", onEvent: (event) => events.push(event) });
+    const second = createClient({
+      clientId: first.creds.clientId,
+      clientSecret: first.creds.clientSecret,
+      apiUrl: first.rapidata.apiUrl,
+      authUrl: first.rapidata.apiUrl,
+      scope: "openid email",
+      onEvent: (event) => events.push(event),
+    });
+    for (let i = 0; i < 6; i++) {
+      const error = await (i % 2 ? second : first.rapidata).get("/orders").catch((e: unknown) => e);
+      assert.equal((error as RapidataApiError).code, "ERR_AUDIENCE");
+    }
+    const seen = await stats(first.creds.clientId);
+    assert.deepEqual([seen.tokenRequests, seen.apiCalls], [1, 6]);
+    assert.deepEqual(events.map((event) => event.type).sort(), ["audience", "token"]);
+  });
+
+  it("before enforcement, a revoked token without the audience is still renewed and replayed", async () => {
+    const standIn = createStandIn({ enforceAudience: false });
+    const credentials = standIn.addClient();
+    const rapidata = createClient({ ...credentials, scope: "openid email", fetch: standIn.fetch });
+    assert.equal((await rapidata.get<{ page: number }>("/orders")).page, 1);
+    standIn.revokeTokens(credentials.clientId); // "the token was revoked": not an audience refusal
+    assert.equal((await rapidata.get<{ page: number }>("/orders")).page, 1);
+    assert.deepEqual(
+      [standIn.stats(credentials.clientId).tokenRequests, standIn.stats(credentials.clientId).apiCalls],
+      [2, 3],
+    );
+  });
+
+  it("a challenge's fields are redacted like the rest of the answer", async () => {
+    const { rapidata } = await standInClient({
+      fetch: (input, init) => {
+        if (String(input).endsWith("/connect/token")) return fetch(input, init);
+        const bearer = new Headers(init?.headers).get("authorization")!.slice(7);
+        return Promise.resolve(
+          new Response(null, {
+            status: 401,
+            headers: { "www-authenticate": `Bearer error="bad ${bearer}", error_description="got ${bearer}"` },
+          }),
+        );
+      },
+      retry: false,
+    });
+    const token = await rapidata.accessToken();
+    const error = await rapidata.get("/orders").catch((e: unknown) => e);
+    assert.ok(error instanceof RapidataApiError);
+    assert.ok(!JSON.stringify(error).includes(token) && !error.message.includes(token));
+    assert.equal(error.challenge?.error, "bad [redacted]");
   });
 });
 

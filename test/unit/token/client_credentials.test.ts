@@ -7,6 +7,7 @@ import { describe, it } from "vitest";
 import { RapidataAuthError } from "../../../src/errors.ts";
 import type { RapidataEvent } from "../../../src/events.ts";
 import { type ClientOptions, resolveOptions } from "../../../src/options.ts";
+import { memoryStore } from "../../../src/stores/memory.ts";
 import { createStandIn } from "../../../src/testing/mod.ts";
 import { TokenCache } from "../../../src/token/cache.ts";
 import { cacheKey, clientCredentialsSource, type CredentialsSettings } from "../../../src/token/client_credentials.ts";
@@ -385,5 +386,40 @@ describe("cacheKey", () => {
       const key = await cacheKey(grant({ clientSecret, clientId: "id-x", scope: "api" }));
       assert.ok(!key.includes(clientSecret), `${JSON.stringify(clientSecret)} is not in ${JSON.stringify(key)}`);
     }
+  });
+});
+
+describe("clientCredentialsSource: the audience of stored tokens", () => {
+  it("a token loaded from a store keeps its granted scope: no false audience event in the isolate that loads it", async () => {
+    const store = memoryStore();
+    const events: RapidataEvent[] = [];
+    const options = {
+      clientId: "store-scope",
+      clientSecret: "store-scope-secret",
+      scope: "openid email", // requested without api, granted with it
+      store,
+      onEvent: (event: RapidataEvent) => events.push(event),
+      fetch: () =>
+        Promise.resolve(
+          Response.json({
+            access_token: "opaque-granted",
+            token_type: "Bearer",
+            expires_in: 3600,
+            scope: "openid email api",
+          }),
+        ),
+    };
+    const sourceOn = (cache: TokenCache) => {
+      const resolved = resolveOptions(options);
+      return clientCredentialsSource(
+        { ...resolved, grant: resolved.grant!, authUrl: resolved.endpoints.authUrl },
+        cache,
+      );
+    };
+    assert.equal(await sourceOn(new TokenCache()).token(), "opaque-granted"); // from the token endpoint
+    const other = sourceOn(new TokenCache()); // another isolate: from the store
+    assert.equal((await other.cached()).stored, true);
+    assert.deepEqual(events.filter((event) => event.type === "audience"), []);
+    assert.equal(other.lacksAudience("opaque-granted"), false);
   });
 });
