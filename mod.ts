@@ -45,6 +45,13 @@ export { type KVNamespaceLike, workersKvStore } from "./src/stores/workers_kv.ts
 export { cacheApiStore, type CacheLike } from "./src/stores/cache_api.ts";
 export { type DenoKvLike, denoKvStore } from "./src/stores/deno_kv.ts";
 export {
+  type IoRedisLike,
+  type NodeRedisLike,
+  type RedisLike,
+  redisStore,
+  type UpstashRedisLike,
+} from "./src/stores/redis.ts";
+export {
   type DurableObjectNamespaceLike,
   durableObjectStore,
   RapidataTokenBroker,
