@@ -2,7 +2,9 @@
  * `redisStore(client)`: tokens shared through Redis by every process, pod, function and edge isolate
  * that uses it. Takes a node-redis (v4/v5), an ioredis or an @upstash/redis client, recognised by shape
  * (none is a dependency of this package). Values are sealed as in every store; the TTL is set in
- * milliseconds (`PX`); a revoked token is deleted.
+ * milliseconds (`PX`); a revoked token is deleted. Renewals are serialised by a lease (`SET NX PX`):
+ * one process renews a credential set per renewal period, the others keep their valid token or, when
+ * cold, wait a short while for the leaseholder's token before they fall back to the token endpoint.
  *
  * Upstash's REST client runs on every edge runtime; node-redis and ioredis on Node, Deno and Bun.
  *
@@ -14,7 +16,7 @@ import { customStore, type RapidataTokenStore } from "./seal.ts";
 /** node-redis v4/v5: options objects (`{ PX }`); it has `sendCommand` and an `isOpen` flag. */
 export interface NodeRedisLike {
   get(key: string): Promise<string | null>;
-  set(key: string, value: string, options: { PX: number }): Promise<unknown>;
+  set(key: string, value: string, options: { PX: number; NX?: true }): Promise<unknown>;
   del(key: string): Promise<unknown>;
   sendCommand(...args: never[]): unknown;
   readonly isOpen: boolean;
@@ -23,7 +25,7 @@ export interface NodeRedisLike {
 /** ioredis: positional arguments (`"PX", ms`); it has `defineCommand`. */
 export interface IoRedisLike {
   get(key: string): Promise<string | null>;
-  set(key: string, value: string, px: "PX", ms: number): Promise<unknown>;
+  set(key: string, value: string, px: "PX", ms: number, nx?: "NX"): Promise<unknown>;
   del(key: string): Promise<unknown>;
   defineCommand(...args: never[]): unknown;
 }
@@ -31,7 +33,7 @@ export interface IoRedisLike {
 /** @upstash/redis: options objects in lower case (`{ px }`). */
 export interface UpstashRedisLike {
   get(key: string): Promise<unknown>;
-  set(key: string, value: string, options: { px: number }): Promise<unknown>;
+  set(key: string, value: string, options: { px: number; nx?: true }): Promise<unknown>;
   del(key: string): Promise<unknown>;
 }
 
@@ -75,5 +77,11 @@ export function redisStore(client: RedisLike): RapidataTokenStore {
       else await (client as UpstashRedisLike).set(key, value, { px: ms });
     },
     delete: async (key) => void await client.del(key),
+    // SET NX PX: the renewal lease (answers "OK" when set, null when the key exists).
+    add: async (key, value, ms) => {
+      if (kind === "ioredis") return await (client as IoRedisLike).set(key, value, "PX", ms, "NX") === "OK";
+      if (kind === "node-redis") return await (client as NodeRedisLike).set(key, value, { PX: ms, NX: true }) === "OK";
+      return await (client as UpstashRedisLike).set(key, value, { px: ms, nx: true }) === "OK";
+    },
   });
 }

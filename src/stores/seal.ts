@@ -29,6 +29,11 @@ export interface TokenStore {
   set(key: string, value: string, ttl: number): Promise<void>;
   /** Removes `key` (optional). */
   delete?(key: string): Promise<void>;
+  /**
+   * Stores `value` under `key` for `ms` milliseconds only if `key` holds nothing, atomically (Redis
+   * `SET NX PX`); true when it did (optional: a store with it serialises renewals by lease).
+   */
+  add?(key: string, value: string, ms: number): Promise<boolean>;
 }
 
 /** What the client hands a store: which credential set, and how to tell a token is fresh. @internal */
@@ -63,6 +68,12 @@ export interface BoundStore {
   save(token: CachedToken): Promise<void>;
   /** The API rejected `token`: the store no longer hands it out (deleted, or a tombstone over it). */
   reject(token: string): Promise<void>;
+  /**
+   * Takes the renewal lease of this credential set for at most `ms` (stores with an atomic add): its
+   * release for the one process that may fetch a token now (called once the token is stored, or the
+   * fetch failed), `undefined` while another holds it. A failing store grants it.
+   */
+  lease?(ms: number): Promise<(() => Promise<void>) | undefined>;
 }
 
 /** A shared token store as `createClient`'s `store` option takes it (see the adapters). */
@@ -226,6 +237,13 @@ export function customStore(store: TokenStore): RapidataTokenStore {
           const value = await seal(context, key, token);
           await attempt("set", emit, () => store.set(key!, value, ttl));
         },
+        lease: store.add && (async (ms) => {
+          key ??= await storeKey(context);
+          const lease = `${key}.lease`;
+          // The holder's identity does not matter: the lease only says "someone is fetching".
+          if (await attempt("set", emit, () => store.add!(lease, "1", ms)) === false) return undefined;
+          return async () => void await attempt("delete", emit, async () => store.delete?.(lease));
+        }),
         async reject(token) {
           const stored = await read();
           // Gone already, or another isolate stored a newer one. When the read failed, the rejected token

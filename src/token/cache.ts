@@ -337,12 +337,15 @@ export class TokenCache {
         // No newer token yet (a broker still renewing it): ask again later, not on every call.
         entry.retryAt = now + Math.min(15_000, (token.expiresAt - now) / 4);
       }
-      settings.emit({
-        type: "token",
-        renewal: !!renewing,
-        expiresIn: Math.round((token.expiresAt - now) / 1000),
-        stored: !!token.stored,
-      });
+      // A renewal that brought no newer token (a broker still renewing, a lease held elsewhere) is no news.
+      if (token.token !== renewing?.token) {
+        settings.emit({
+          type: "token",
+          renewal: !!renewing,
+          expiresIn: Math.round((token.expiresAt - now) / 1000),
+          stored: !!token.stored,
+        });
+      }
       land(token);
       for (const arrive of entry.listeners) arrive(token);
       await result.after;

@@ -7,7 +7,7 @@
 
 import type { RapidataAuthError } from "../errors.ts";
 import type { Emit } from "../events.ts";
-import { type RetryPolicy, withRetries } from "../http/retry.ts";
+import { type RetryPolicy, sleep, withRetries } from "../http/retry.ts";
 import type { RapidataTokenStore } from "../stores/seal.ts";
 import {
   type CacheSettings,
@@ -20,6 +20,9 @@ import {
 import type { CachedToken } from "./cache.ts";
 import { type GrantSettings, requestToken } from "./grant.ts";
 import { audienceCheck, type TokenRequest, type TokenSource, type WaitUntil } from "./source.ts";
+
+/** How often a process that lost the lease looks for the leaseholder's token, in ms. */
+const LEASE_POLL = 100;
 
 /** OAuth errors that no retry can fix. */
 const FINAL_OAUTH = ["invalid_client", "invalid_scope", "unauthorized_client"];
@@ -92,24 +95,45 @@ export function clientCredentialsSource(
   };
   const fetcher: Fetcher = async (control) => {
     const { renewing } = control;
+    let release: (() => Promise<void>) | undefined; // the lease, when this fetch holds one
     if (shared) {
       // A token another isolate stored is as good as a new one, unless it is rejected.
       control.progress(shared.patience);
       const stored = await shared.load(control.isRejected, renewing);
       if (stored) return { token: seen(stored, renewing) };
+      // A store with leases: one process fetches at a time (a renewal period, or a cold start).
+      const bound = renewal.stallAfter + shared.patience;
+      release = shared.lease && await shared.lease(bound);
+      if (shared.lease && !release) {
+        // Someone else renews: keep the valid token (asked again later), or wait a while for theirs.
+        if (renewing) return { token: renewing };
+        for (const until = Date.now() + bound; Date.now() < until;) {
+          control.progress(LEASE_POLL + shared.patience);
+          await sleep(LEASE_POLL, control.signal);
+          const theirs = await shared.load(control.isRejected);
+          if (theirs) return { token: seen(theirs, undefined) };
+        }
+        // The leaseholder is gone or slow: the token endpoint, as without a lease.
+      }
     }
-    const token = await withRetries(
-      retry,
-      "token",
-      () => {
-        control.progress(0);
-        return requestToken(grant, control.signal);
-      },
-      retryable(control),
-      { signal: control.signal, deadline: control.deadline, waiting: control.progress, cut: control.cut },
-    );
-    // Landed in memory first; the store write is finished afterwards.
-    return { token: seen(token, renewing), after: shared?.save(token) };
+    let token: CachedToken;
+    try {
+      token = await withRetries(
+        retry,
+        "token",
+        () => {
+          control.progress(0);
+          return requestToken(grant, control.signal);
+        },
+        retryable(control),
+        { signal: control.signal, deadline: control.deadline, waiting: control.progress, cut: control.cut },
+      );
+    } catch (error) {
+      void release?.();
+      throw error;
+    }
+    // Landed in memory first; the store write (then the lease's release) is finished afterwards.
+    return { token: seen(token, renewing), after: shared?.save(token).then(release) };
   };
   // A string once computed: no caller ever awaits a promise another request started (Workers hazard).
   let key: string | undefined;

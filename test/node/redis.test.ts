@@ -4,6 +4,8 @@
  * a Redis that is down never failing a call.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import process from "node:process";
 import { Redis } from "ioredis";
 import { createClient as createNodeRedis } from "redis";
 import { afterAll, beforeAll, describe, it } from "vitest";
@@ -71,7 +73,7 @@ for (const [name, connect] of clients) {
       assert.equal(await otherProcess(store, creds).token(), token); // from Redis, no token request
       assert.equal(standIn.stats(creds.clientId).tokenRequests, 1);
       const raw = inspector();
-      const keys = await raw.keys("*");
+      const keys = (await raw.keys("*")).filter((key) => !key.endsWith(".lease")); // a lease holds only "1"
       assert.ok(keys.length >= 1);
       for (const key of keys) {
         const value = (await raw.get(key)) ?? "";
@@ -97,6 +99,33 @@ for (const [name, connect] of clients) {
     });
   });
 }
+
+/** Runs the fleet fixture as a separate Node process; resolves with what it printed. */
+function processOf(args: string[], startAt: number): Promise<string> {
+  const script = new URL("./fixtures/redis_process.ts", import.meta.url).pathname;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ["--import", "tsx", script, ...args], {
+      env: { ...process.env, START_AT: String(startAt) },
+    }, (error, stdout, stderr) => error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout.trim()));
+  });
+}
+
+describe("redisStore: a fleet of separate processes", () => {
+  for (const kind of ["node-redis", "ioredis"]) {
+    it(`10 processes (${kind}) starting cold at the same moment: one token request, one token`, async () => {
+      const creds = standIn.addClient();
+      const startAt = Date.now() + 4_000; // after every process has loaded
+      const tokens = await Promise.all(
+        Array.from(
+          { length: 10 },
+          () => processOf([String(server.port), served.url, creds.clientId, creds.clientSecret, kind], startAt),
+        ),
+      );
+      assert.equal(new Set(tokens).size, 1, "one token for the fleet");
+      assert.equal(standIn.stats(creds.clientId).tokenRequests, 1);
+    }, 60_000);
+  }
+});
 
 describe("redisStore when Redis is down", () => {
   it("never fails or hangs a call: the store is skipped (store events)", async () => {
