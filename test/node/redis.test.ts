@@ -8,6 +8,7 @@ import { execFile } from "node:child_process";
 import process from "node:process";
 import { Redis } from "ioredis";
 import { createClient as createNodeRedis } from "redis";
+import { Redis as UpstashRedis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { createClient, type RapidataEvent, type RedisLike, redisStore } from "../../mod.ts";
 import { createStandIn } from "../../src/testing/mod.ts";
@@ -16,6 +17,7 @@ import { clientCredentialsSource } from "../../src/token/client_credentials.ts";
 import { resolveOptions } from "../../src/options.ts";
 import { serve, type Served } from "../support/node_server.ts";
 import { type RedisServer, startRedis } from "../support/redis_server.ts";
+import { upstashRest } from "../support/upstash_rest.ts";
 
 let server: RedisServer;
 let served: Served;
@@ -39,6 +41,11 @@ const clients: [string, () => Promise<RedisLike & { keys?: unknown }>][] = [
     await client.connect();
     closers.push(() => client.quit());
     return client as unknown as RedisLike;
+  }],
+  ["@upstash/redis (REST, in front of the same Redis)", async () => {
+    const rest = await serve(upstashRest(inspector(), "upstash-token"));
+    closers.push(() => rest.close());
+    return new UpstashRedis({ url: rest.url, token: "upstash-token", enableTelemetry: false }) as unknown as RedisLike;
   }],
   ["ioredis", () => {
     const client = new Redis(server.port, "127.0.0.1", { lazyConnect: false, maxRetriesPerRequest: 1 });
