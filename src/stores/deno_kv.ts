@@ -1,6 +1,7 @@
 /**
  * `denoKvStore(kv)`: tokens shared through Deno KV (Deno Deploy: every isolate and region). Writes
- * use an atomic check, so isolates that fetched concurrently converge on the token written first.
+ * use an atomic check, so isolates that fetched concurrently converge on the token written first, and
+ * renewals take a lease (an atomic add): one isolate fetches a token for a credential set at a time.
  *
  * @module
  */
@@ -50,5 +51,12 @@ export function denoKvStore(kv: DenoKvLike): RapidataTokenStore {
       await atomic.commit();
     },
     delete: (key) => kv.delete(path(key)),
+    // The renewal lease: set only where nothing is (an atomic check for "no entry").
+    add: async (key, value, ms) => {
+      const atomic = kv.atomic();
+      atomic.check({ key: path(key), versionstamp: null });
+      atomic.set(path(key), value, { expireIn: ms });
+      return (await atomic.commit()).ok;
+    },
   });
 }

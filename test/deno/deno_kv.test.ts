@@ -52,3 +52,27 @@ Deno.test("denoKvStore: two isolates writing at once converge on one token", asy
     kv.close();
   }
 });
+
+Deno.test("denoKvStore: ten isolates starting cold at once make one token request (the renewal lease)", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const standIn = createStandIn();
+    const creds = standIn.addClient();
+    const { TokenCache } = await import("../../src/token/cache.ts");
+    const { clientCredentialsSource } = await import("../../src/token/client_credentials.ts");
+    const { resolveOptions } = await import("../../src/options.ts");
+    // Ten isolates: each its own memory (cache), one Deno KV.
+    const isolates = Array.from({ length: 10 }, () => {
+      const resolved = resolveOptions({ ...creds, fetch: standIn.fetch, store: denoKvStore(kv) });
+      return clientCredentialsSource(
+        { ...resolved, grant: resolved.grant!, authUrl: resolved.endpoints.authUrl },
+        new TokenCache(),
+      );
+    });
+    const tokens = await Promise.all(isolates.map((isolate) => isolate.token()));
+    assert.equal(new Set(tokens).size, 1);
+    assert.equal(standIn.stats(creds.clientId).tokenRequests, 1);
+  } finally {
+    kv.close();
+  }
+});
