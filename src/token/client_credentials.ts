@@ -114,6 +114,13 @@ export function clientCredentialsSource(
           if (theirs) return { token: seen(theirs, undefined) };
         }
         // The leaseholder is gone or slow: the token endpoint, as without a lease.
+      } else if (release) {
+        // Won: but a holder that just finished may have stored a token between our look and the lease.
+        const landed = await shared.load(control.isRejected, renewing);
+        if (landed) {
+          void release();
+          return { token: seen(landed, renewing) };
+        }
       }
     }
     let token: CachedToken;
