@@ -13,6 +13,7 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { createStandIn } from "../src/testing/mod.ts";
 import { serve } from "../test/support/node_server.ts";
+import { startRedis } from "../test/support/redis_server.ts";
 import { bundleWorker } from "../test/support/bundle_worker.ts";
 
 const ISOLATES = Number(process.env.FLEET_ISOLATES ?? 100);
@@ -25,7 +26,10 @@ const server = await serve(standIn.fetch);
 const script = await bundleWorker(new URL("./fleet_worker.ts", import.meta.url));
 
 const rows: string[] = [];
-for (const store of ["none", "kv", "cache", "do"]) {
+/** `FLEET_ONLY=redis` (or kv, deno-kv, …) runs one part only. */
+const only = process.env.FLEET_ONLY;
+const runs = (name: string) => only === undefined || only === name;
+for (const store of ["none", "kv", "cache", "do"].filter(runs)) {
   const creds = standIn.addClient({ clientId: `fleet-${store}`, tokenLifetime: LIFETIME });
   const mf = new Miniflare({
     kvPersist: false,
@@ -63,7 +67,7 @@ for (const store of ["none", "kv", "cache", "do"]) {
   console.log(rows.at(-1));
 }
 // Deno KV: the same fleet under Deno, each isolate its own copy of the bundled library.
-{
+if (runs("deno-kv")) {
   const creds = standIn.addClient({ clientId: "fleet-deno-kv", tokenLifetime: LIFETIME });
   const dir = mkdtempSync(join(tmpdir(), "rapidata-fleet-"));
   const library = join(dir, "library.mjs");
@@ -97,6 +101,45 @@ for (const store of ["none", "kv", "cache", "do"]) {
   const { tokenRequests } = standIn.stats(creds.clientId);
   rows.push(
     `| deno kv | ${calls} | ${failures} | ${tokenRequests} | ${(tokenRequests / (seconds / LIFETIME)).toFixed(1)} |`,
+  );
+  console.log(rows.at(-1));
+}
+// Redis: real Node processes (each its own copy of the library and its own memory), one redis-server.
+if (runs("redis")) {
+  const processes = Number(process.env.FLEET_PROCESSES ?? 20);
+  const creds = standIn.addClient({ clientId: "fleet-redis", tokenLifetime: LIFETIME });
+  const redis = await startRedis();
+  const startAt = Date.now() + 8_000; // after every process has loaded
+  const script = fileURLToPath(new URL("./fleet_redis.ts", import.meta.url));
+  const outputs = await Promise.all(
+    Array.from({ length: processes }, () =>
+      promisify(execFile)(process.execPath, ["--import", "tsx", script], {
+        env: {
+          ...process.env,
+          FLEET_REDIS_PORT: String(redis.port),
+          FLEET_START_AT: String(startAt),
+          FLEET_DURATION_MS: String(LIFETIME * LIFETIMES * 1000),
+          FLEET_TICK_MS: String(TICK),
+          RAPIDATA_CLIENT_ID: creds.clientId,
+          RAPIDATA_CLIENT_SECRET: creds.clientSecret,
+          RAPIDATA_API_URL: server.url,
+        },
+      })),
+  );
+  const seconds = (Date.now() - startAt) / 1000;
+  await redis.stop();
+  let calls = 0;
+  let failures = 0;
+  for (const { stdout } of outputs) {
+    const result = JSON.parse(stdout.trim().split("\n").at(-1)!);
+    calls += result.calls;
+    failures += result.failures;
+  }
+  const { tokenRequests } = standIn.stats(creds.clientId);
+  rows.push(
+    `| redis (${processes} processes) | ${calls} | ${failures} | ${tokenRequests} | ${
+      (tokenRequests / (seconds / LIFETIME)).toFixed(1)
+    } |`,
   );
   console.log(rows.at(-1));
 }

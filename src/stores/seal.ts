@@ -173,12 +173,18 @@ export async function attempt<T>(
  * A stored token as this isolate keeps it, or `undefined` when it is due for renewal. Its expiry is
  * moved earlier by a random part of half the renewal margin, so the isolates sharing one token do not
  * all reach its renewal at the same moment (and all miss the store together): the first renews and
- * stores the new token, the later ones find it. @internal
+ * stores the new token, the later ones find it (not needed where renewals take a lease). @internal
  */
-export function handOut(token: CachedToken, context: StoreContext, now: () => number): CachedToken | undefined {
+export function handOut(
+  token: CachedToken,
+  context: StoreContext,
+  now: () => number,
+  jitter = true,
+): CachedToken | undefined {
   const freshUntil = context.freshUntil(token);
   if (now() >= freshUntil) return undefined;
-  return { ...token, expiresAt: token.expiresAt - Math.random() * (token.expiresAt - freshUntil) / 2, stored: true };
+  const early = jitter ? Math.random() * (token.expiresAt - freshUntil) / 2 : 0;
+  return { ...token, expiresAt: token.expiresAt - early, stored: true };
 }
 
 /**
@@ -227,7 +233,8 @@ export function customStore(store: TokenStore): RapidataTokenStore {
         async load(isRejected, renewing) {
           const token = await read();
           return token && !isRejected?.(token.token) && token.token !== renewing?.token
-            ? handOut(token, context, now)
+            // With leases renewals are serialised already: no jitter (it would only renew early).
+            ? handOut(token, context, now, !store.add)
             : undefined;
         },
         async save(token) {
