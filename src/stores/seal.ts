@@ -249,7 +249,7 @@ export function customStore(store: TokenStore): RapidataTokenStore {
           const lease = `${key}.lease`;
           // The holder's identity does not matter: the lease only says "someone is fetching".
           if (await attempt("set", emit, () => store.add!(lease, "1", ms)) === false) return undefined;
-          return async () => void await attempt("delete", emit, async () => store.delete?.(lease));
+          return async () => void await attempt("delete", emit, () => store.delete?.(lease) ?? Promise.resolve());
         }),
         async reject(token) {
           const stored = await read();
