@@ -1,4 +1,7 @@
-/** One simulated isolate of the fleet simulation: a client built once per isolate with the chosen store. */
+/**
+ * One simulated isolate of the fleet simulation: a client built once per isolate with the chosen store,
+ * from the package's workerd entry (as wrangler bundles it: workerd's waitUntil keeps renewals alive).
+ */
 import {
   cacheApiStore,
   createClient,
@@ -7,9 +10,9 @@ import {
   type KVNamespaceLike,
   type RapidataClient,
   workersKvStore,
-} from "../mod.ts";
+} from "../workerd.ts";
 
-export { RapidataTokenBroker } from "../mod.ts";
+export { RapidataTokenBroker } from "../workerd.ts";
 
 interface Env {
   STORE: string;
