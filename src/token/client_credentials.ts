@@ -139,8 +139,11 @@ export function clientCredentialsSource(
       void release?.();
       throw error;
     }
-    // Landed in memory first; the store write (then the lease's release) is finished afterwards.
-    return { token: seen(token, renewing), after: shared?.save(token).then(release) };
+    // Landed in memory first; the store write is finished afterwards, then the lease is released (not
+    // waited for: nothing depends on it, and a slow store would only slow the owner down).
+    const saved = shared?.save(token);
+    void saved?.then(release);
+    return { token: seen(token, renewing), after: saved };
   };
   // A string once computed: no caller ever awaits a promise another request started (Workers hazard).
   let key: string | undefined;

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { createServer, type Socket } from "node:net";
 import process from "node:process";
 import { Redis } from "ioredis";
 import { createClient as createNodeRedis } from "redis";
@@ -151,6 +152,33 @@ describe("redisStore when Redis is down", () => {
     assert.equal((await rapidata.get<{ page: number }>("/orders")).page, 1);
     assert.ok(events.some((event) => event.type === "store"), JSON.stringify(events));
   });
+});
+
+describe("redisStore when Redis hangs", () => {
+  it(
+    "a Redis that accepts connections and never answers neither fails nor hangs a call (2 s store bound)",
+    async () => {
+      const sockets: Socket[] = [];
+      const silent = createServer((socket) => void sockets.push(socket)); // reads, never writes
+      await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+      closers.push(() => new Promise((resolve) => (sockets.forEach((s) => s.destroy()), silent.close(resolve))));
+      const client = new Redis((silent.address() as { port: number }).port, "127.0.0.1", { maxRetriesPerRequest: 1 });
+      client.on("error", () => {});
+      closers.push(() => Promise.resolve(client.disconnect()));
+      const events: RapidataEvent[] = [];
+      const creds = standIn.addClient();
+      const rapidata = createClient({
+        ...creds,
+        apiUrl: served.url,
+        authUrl: served.url,
+        store: redisStore(client as unknown as RedisLike),
+        onEvent: (event) => events.push(event),
+      });
+      assert.equal((await rapidata.get<{ page: number }>("/orders")).page, 1);
+      assert.ok(events.some((event) => event.type === "store" && event.timeout), JSON.stringify(events));
+    },
+    30_000,
+  );
 });
 
 describe("redisStore: recognising clients", () => {
