@@ -22,7 +22,7 @@ const CHANGES = [
   ["no client secret in a web page without dangerouslyAllowBrowser (issue 13)", +117],
   ["the audience (issue 14): option, event, ERR_AUDIENCE without replay, WWW-Authenticate challenge", +525],
   ["WWW-Authenticate parsed by our small parser, not through oauth4webapi's error processing", -745],
-  ["issue 13 after review: stream bodies checked, the caller's signal on fetch() bodies, token characters", +110],
+  ["issue 13 after review: stream bodies checked, the caller's signal on fetch() bodies, token characters", +114],
   ["issue 14 after review: the audience mark in the shared cache, scope in stores, the challenge's reason", +79],
   ["renewal leases on stores with an atomic add (issue 15)", +150],
 ];

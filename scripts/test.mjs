@@ -92,6 +92,13 @@ for (const [project, name] of [["node", "node (vitest)"], ["workers", "workerd (
   suite("bun (bun test)", status, tests - failures - errors, failures + errors);
 }
 
+{
+  // Vercel's Edge runtime: the suite inside the edge-runtime package's VM; "N passed, M failed".
+  const { status, stdout } = run(bin("tsx"), ["scripts/edge_test.ts"], true);
+  const match = /(\d+) passed, (\d+) failed/.exec(stdout);
+  suite("edge-runtime (EdgeVM)", status, Number(match?.[1] ?? 0), Number(match?.[2] ?? 0));
+}
+
 // Deno tooling and the package as npm and JSR would see it.
 check("deno tooling", bin("deno"), [
   "check",

@@ -141,7 +141,8 @@ export async function exchange(
             redirect: "manual",
             // The caller's signal also reaches the body after the headers (as with fetch): aborting
             // closes the connection. The attempt's own signal ends the attempt on a timeout.
-            signal: signal ? AbortSignal.any([signal, attemptSignal!]) : attemptSignal,
+            // (Where AbortSignal.any is missing, as in Vercel's Edge runtime, the attempt's signal only.)
+            signal: signal && AbortSignal.any ? AbortSignal.any([signal, attemptSignal!]) : attemptSignal,
             // A stream body needs `duplex` (Node, Deno); without one the member stays out.
             ...(body instanceof ReadableStream && { duplex: "half" }),
           };

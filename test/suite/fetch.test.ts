@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { VERSION } from "../../mod.ts";
 import { type Echo, revoke, standInClient, stats } from "../support/control.ts";
-import { describe, it, otherOriginUrl, standInUrl } from "../support/harness.ts";
+import { describe, it, otherOriginUrl, runtime, standInUrl } from "../support/harness.ts";
 
 describe("client.fetch", () => {
   it("resolves paths against the API base and sends the bearer token and X-Client", async () => {
@@ -162,6 +162,8 @@ describe("client.fetch", () => {
   });
 
   it("the caller's signal also ends the body of a fetch() answer, after the headers", async () => {
+    // Vercel's Edge runtime has no AbortSignal.any: there the signal ends the request up to its headers only.
+    if (runtime === "edge") return;
     let cancelled = false;
     const { rapidata } = await standInClient({
       fetch: (input, init) => {

@@ -17,7 +17,7 @@ export interface Harness {
   /** Another loopback origin serving the same stand-in: a host that must never see our token. */
   otherOriginUrl: string;
   /** Which runtime runs the suite. */
-  runtime: "node" | "workerd" | "deno" | "bun";
+  runtime: "node" | "workerd" | "deno" | "bun" | "edge";
   /** The runtime's own inspection (Deno.inspect on Deno, node:util's elsewhere), for leak scans. */
   inspect(value: unknown): string;
 }
