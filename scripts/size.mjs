@@ -17,7 +17,7 @@ const CHANGES = [
   ["after a fault hunt: any landing ends every wait, joiners retry for themselves, secret forms redacted", +301],
   ["bodies read through a cancellable reader, error bodies bounded at 64 KiB (issue 13)", +78],
   ["after a second fault hunt: only cut-short fetches are retried by joiners, listeners per waiter", +63],
-  ["headers dropped on leaving the API origin, caller mistakes surfaced as they are (issue 13)", +147],
+  ["headers dropped on leaving the API origin, caller mistakes surfaced as they are (issue 13)", +152],
   ["misspelt options are a TypeError naming the nearest option; expiresAt in ms refused (issue 13)", +471],
   ["no client secret in a web page without dangerouslyAllowBrowser (issue 13)", +117],
   ["the audience (issue 14): option, event, ERR_AUDIENCE without replay, WWW-Authenticate challenge", +525],

@@ -39,8 +39,8 @@ export function isReplayableBody(body: BodyInit | null | undefined): boolean {
 /** Methods a retry may repeat after a failure that could have reached the server. */
 const IDEMPOTENT = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"];
 const REDIRECTS = [301, 302, 303, 307, 308];
-/** Headers that fetch itself drops when a redirect leaves the origin. */
-const LEFT_BEHIND = ["authorization", "cookie", "proxy-authorization"];
+/** Headers dropped when a redirect leaves the API origin: X-Client and what fetch itself drops there. */
+const LEFT_BEHIND = ["x-client", "authorization", "cookie", "proxy-authorization"];
 /** Dropped (as `content-<name>`) when a redirect turns the request into a GET without a body. */
 const BODY_HEADERS = ["type", "length", "encoding", "language", "location"];
 
@@ -110,14 +110,7 @@ export async function exchange(
   const redirect = pick("redirect") ?? "follow";
   const signal = pick("signal") ?? undefined;
   const headers = new Headers(pick("headers"));
-  /** What this client adds to the caller's headers on the API origin (removed once a redirect leaves it). */
-  const ours = ["x-client", ...LEFT_BEHIND];
-  for (const [name, value] of settings.headers) {
-    if (!headers.has(name)) {
-      headers.set(name, value);
-      ours.push(name);
-    }
-  }
+  for (const [name, value] of settings.headers) if (!headers.has(name)) headers.set(name, value);
   headers.set("x-client", X_CLIENT);
   const idempotent = IDEMPOTENT.includes(method) || headers.has("idempotency-key");
   const tokenRequest = { signal, deadline: init?.deadline, waitUntil: init?.waitUntil };
@@ -178,7 +171,10 @@ export async function exchange(
       // credentials fetch drops on a cross-origin redirect (ours never reaches another host).
       if (next.origin !== url.origin) {
         bearer = undefined;
-        for (const name of ours) headers.delete(name);
+        // Worked out here, not per call: the defaults the caller did not set itself are ours.
+        const own = new Headers(pick("headers"));
+        for (const [name] of settings.headers) if (!own.has(name)) headers.delete(name);
+        for (const name of LEFT_BEHIND) headers.delete(name);
       }
       url = next;
     }
