@@ -126,10 +126,10 @@ if (stores.length > 0) {
   console.error(`size: unused store code in the bundle: ${stores.map(([file]) => file).join(", ")}`);
   process.exit(1);
 }
-// The typed layer (`@rapidata/fetch/api`: api.ts, src/api.ts, the generated types) is not even an input
+// The typed layer (`@rapidata/fetch/api`: api.ts, src/api/, the generated types) is not even an input
 // of a Worker that does not import it: the main bundle cannot have grown by it.
 const typedLayer = Object.keys(result.metafile.inputs).filter((file) =>
-  /(^|\/)(src\/)?api\.ts$/.test(file) || file.includes("src/generated/")
+  /(^|\/)api\.ts$/.test(file) || file.includes("src/api/") || file.includes("src/generated/")
 );
 if (typedLayer.length > 0) {
   console.error(`size: the typed layer is in the main bundle: ${typedLayer.join(", ")}`);

@@ -76,15 +76,15 @@ export interface RapidataClient {
 }
 
 /** The members of {@link RequestOptions} (any other is a misspelling). */
-const REQUEST_OPTIONS = ["query", "headers", "signal", "deadline", "waitUntil"];
+export const REQUEST_OPTIONS = ["query", "headers", "signal", "deadline", "waitUntil"];
 /** The members of `accessToken`'s options. */
 const TOKEN_OPTIONS = ["signal", "deadline", "waitUntil"];
 
 /** Of an error answer's body at most this much is read and kept in the error (`truncated` beyond it). */
 export const ERROR_BODY_LIMIT = 64 * 1024;
 
-/** The human-readable part of an API error body: a ProblemDetails `detail` / `title`, or similar. */
-function messageOf(details: unknown): string | undefined {
+/** The human-readable part of an API error body: a ProblemDetails `detail` / `title`, or similar. @internal */
+export function messageOf(details: unknown): string | undefined {
   if (typeof details === "string") return details.length <= 200 ? details : undefined;
   for (const field of ["detail", "title", "message", "error"]) {
     const value = (details as Record<string, unknown> | null | undefined)?.[field];

@@ -26,6 +26,11 @@ import type { AuthChallenge } from "./http/challenge.ts";
  * | `ERR_REDIRECT` | {@link RapidataError} | too many redirects, or a redirect without a usable `Location` |
  * | `ERR_NO_CREDENTIALS` | {@link RapidataError} | `@rapidata/fetch/node`: no credentials in options, environment, token file or credentials file |
  * | `ERR_LOGIN` | {@link RapidataError} | `@rapidata/fetch/node`: the browser login failed or timed out |
+ * | `ERR_WAIT_FAILED` | `RapidataWaitError` | `@rapidata/fetch/api`: the job or order Failed (or was Cancelled) |
+ * | `ERR_WAIT_BLOCKED` | `RapidataWaitError` | `@rapidata/fetch/api`: the job or order needs a person (ManualApproval, SpendLimited, ManualReview) |
+ * | `ERR_WAIT_TIMEOUT` | `RapidataWaitError` | `@rapidata/fetch/api`: the wait's `timeout` passed first |
+ * | `ERR_UPLOAD_FAILED` | `RapidataUploadError` | `@rapidata/fetch/api`: more uploads failed than `failureTolerance` allows |
+ * | `ERR_PAGINATION` | {@link RapidataError} | `@rapidata/fetch/api`: a paged answer without its items, or a cursor that does not move |
  */
 export type RapidataErrorCode =
   | "ERR_TOKEN_REJECTED"
@@ -38,7 +43,12 @@ export type RapidataErrorCode =
   | "ERR_NETWORK"
   | "ERR_REDIRECT"
   | "ERR_NO_CREDENTIALS"
-  | "ERR_LOGIN";
+  | "ERR_LOGIN"
+  | "ERR_WAIT_FAILED"
+  | "ERR_WAIT_BLOCKED"
+  | "ERR_WAIT_TIMEOUT"
+  | "ERR_UPLOAD_FAILED"
+  | "ERR_PAGINATION";
 
 /**
  * Replaces every occurrence of each secret in `text` with `[redacted]`.
@@ -218,8 +228,6 @@ export class RapidataTimeoutError extends RapidataError {
   }
 }
 
-const NAMES = new Set(["RapidataError", "RapidataAuthError", "RapidataApiError", "RapidataTimeoutError"]);
-
 /**
  * True for any error thrown by `@rapidata/fetch` on purpose, also across bundles and realms
  * (it compares `name`, not the prototype chain).
@@ -232,5 +240,6 @@ const NAMES = new Set(["RapidataError", "RapidataAuthError", "RapidataApiError",
  * ```
  */
 export function isRapidataError(value: unknown): value is RapidataError {
-  return value instanceof Error && NAMES.has(value.name) && typeof (value as RapidataError).code === "string";
+  return value instanceof Error && /^Rapidata\w*Error$/.test(value.name) &&
+    typeof (value as RapidataError).code === "string";
 }

@@ -41,6 +41,14 @@ export async function control(standIn: StandIn, request: Request, url: URL): Pro
       return json(200, standIn.stats(clientId || undefined));
     case "bridge":
       return json(200, standIn.bridgeStats());
+    case "progress": {
+      const seen = standIn.progress(url.searchParams.get("id") ?? "");
+      return seen ? json(200, seen) : json(404, { error: "unknown job or order" });
+    }
+    case "asset": {
+      const stored = standIn.asset(url.searchParams.get("file_name") ?? "");
+      return stored ? json(200, stored) : json(404, { error: "unknown file" });
+    }
   }
   try {
     switch (action) {
@@ -56,6 +64,12 @@ export async function control(standIn: StandIn, request: Request, url: URL): Pro
       case "release":
         releases.get(standIn)?.get(clientId)?.();
         return ok();
+      case "jobs":
+      case "orders": {
+        const text = await bodyText(request);
+        const script = text ? JSON.parse(text) : {};
+        return json(200, { id: action === "jobs" ? standIn.addJob(script) : standIn.addOrder(script) });
+      }
       case "faults":
         standIn.injectFaults(clientId, JSON.parse(await bodyText(request)) as FaultPlan);
         return ok();

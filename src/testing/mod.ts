@@ -20,3 +20,4 @@ export { createStandIn, type StandIn, type StandInClient, type StandInOptions, t
 export type { Fault, FaultPlan } from "./faults.ts";
 export type { BridgeStats } from "./bridge.ts";
 export { decodeJwt } from "./jwt.ts";
+export { PAGED_SIZES, type ProgressScript, type ProgressStats, type StoredAsset } from "./workflows.ts";

@@ -12,6 +12,7 @@ import { type FaultPlan, nextFault, playFault, StandInReset } from "./faults.ts"
 import { onlyKnown } from "../internal/known.ts";
 import { bodyText, formDecode, json, oauthError, problem, randomId, traceId } from "./http.ts";
 import { newSigningKey, signJwt, verifyJwt } from "./jwt.ts";
+import { createWorkflows, type ProgressScript, type ProgressStats, type StoredAsset } from "./workflows.ts";
 
 /** A client the stand-in knows. */
 export interface StandInClient {
@@ -104,6 +105,18 @@ export interface StandIn {
   injectFaults(clientId: string, plan: FaultPlan): void;
   /** What the browser-login bridge saw (`rapidata-fetch login`). */
   bridgeStats(): BridgeStats;
+  /**
+   * Adds a job (`GET /job/{jobId}`, `POST /job/{jobId}/retry`, `GET /job/{jobId}/download-results`)
+   * whose state moves one step per poll as `script` says (Queued → Running → Completed by default);
+   * returns its id.
+   */
+  addJob(script?: ProgressScript): string;
+  /** Adds an order (`GET /order/{orderId}`, `…/retry`, `…/download-results`), as {@link StandIn.addJob}. */
+  addOrder(script?: ProgressScript): string;
+  /** What the stand-in saw of a job or order added here (`undefined` for another id). */
+  progress(id: string): ProgressStats | undefined;
+  /** A file stored by `POST /asset/file` or `POST /asset/url`, by the `fileName` it answered. */
+  asset(fileName: string): StoredAsset | undefined;
 }
 
 interface ClientState extends StandInClient {
@@ -183,11 +196,21 @@ function emptyStats(): StandInStats {
  * Creates a stand-in of Rapidata's identity server and API.
  *
  * Routes: `POST /connect/token` (client credentials; `client_secret_basic` or `client_secret_post`),
- * `GET /orders` (`page`, `page_size`, filters such as `state[eq]=…`, `sort`), `GET /order/{id}`, `POST /dataset`
- * (bearer token with the API audience required),
+ * `GET /orders` (`page`, `page_size`, filters such as `state[eq]=…`, `sort`), `GET /order/{id}`, `POST /dataset`,
+ * the workflow routes (jobs and orders added with `addJob` / `addOrder`: `GET /job/{jobId}`,
+ * `POST /job/{jobId}/retry`, `GET /job/{jobId}/download-results` and the same for orders;
+ * `POST /asset/file`, `POST /asset/url`, `POST /asset/batch-upload`, `GET /asset/batch-upload/status`,
+ * `GET /asset/batch-upload/{id}`, `POST /asset/batch-upload/{id}/abort`, where a URL containing
+ * "fail" fails, "invalid" is refused and "abort" aborts its batch) and one paged list per paging style
+ * (`GET /billing/costs/customers`: 23 items, `page` / `pageSize`; `GET /benchmark/{id}/matchups/query`:
+ * 17, no `totalPages`; `GET /authorization/relations/bidder`: 12, `cursor`;
+ * `GET /leaderboard/faucet/replicate/models?search=`: 11 `models`, 5 a page) (all: bearer token with
+ * the API audience required),
  * and for tests driven over HTTP: `POST /__stand-in/clients`, `GET /__stand-in/stats?client_id=`,
  * `POST /__stand-in/revoke?client_id=`, `POST /__stand-in/hold?client_id=`,
- * `POST /__stand-in/release?client_id=`, `POST /__stand-in/faults?client_id=` (a JSON `FaultPlan`), `ANY /__stand-in/echo?status=200` (what arrived, no auth
+ * `POST /__stand-in/release?client_id=`, `POST /__stand-in/faults?client_id=` (a JSON `FaultPlan`),
+ * `POST /__stand-in/jobs` and `POST /__stand-in/orders` (a JSON `ProgressScript`; answer `{ id }`),
+ * `GET /__stand-in/progress?id=`, `GET /__stand-in/asset?file_name=`, `ANY /__stand-in/echo?status=200` (what arrived, no auth
  * needed) and
  * `GET /__stand-in/redirect?to=URL&status=302`, `GET /__stand-in/bridge` (bridge stats). The browser-login
  * bridge of `rapidata-fetch login` is there too: `POST|GET /identity/bridge-token`,
@@ -363,6 +386,8 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     if (auth instanceof Response) return auth;
     const trace = { "x-trace-id": traceId() };
     const path = url.pathname;
+    const workflow = await workflows.handle(request, url, trace);
+    if (workflow) return workflow;
     if (request.method === "GET" && path === "/orders") {
       const page = Math.max(1, Number(url.searchParams.get("page") ?? "1") || 1);
       const pageSize = Math.min(100, Math.max(1, Number(url.searchParams.get("page_size") ?? "10") || 10));
@@ -419,6 +444,8 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     state.revokedBefore = state.issued;
   }
 
+  const workflows = createWorkflows(now);
+
   const bridge = createBridge({
     addClient: () => addClient(),
     sign: async (claims) => signJwt(await key(), { iss: issuer, ...claims }),
@@ -454,6 +481,10 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     holdTokens,
     injectFaults,
     bridgeStats: () => ({ ...bridge.stats, displayNames: [...bridge.stats.displayNames] }),
+    addJob: workflows.addJob,
+    addOrder: workflows.addOrder,
+    progress: workflows.progress,
+    asset: workflows.asset,
   };
   return standIn;
 }

@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { RapidataClient, RequestOptions } from "./client.ts";
-import { isRapidataError, type RapidataApiError } from "./errors.ts";
-import type { components, paths } from "./generated/rapidata_api.ts";
+import type { RapidataClient, RequestOptions } from "../client.ts";
+import { isRapidataError, type RapidataApiError } from "../errors.ts";
+import type { components, paths } from "../generated/rapidata_api.ts";
 
 /**
  * The HTTP methods of the typed surface.
@@ -120,8 +120,10 @@ export type RequestBody<M extends Method, P, Paths = paths> = Operation<M, P, Pa
   : never;
 
 type Params<Op> = Op extends { parameters: infer X } ? X : object;
-type PathParams<Op> = Params<Op> extends { path: infer X } ? X : never;
-type QueryParams<Op> = Params<Op> extends { query?: infer X } ? Exclude<X, undefined> : never;
+/** The path parameters an operation declares (`never` without). @internal */
+export type PathParams<Op> = Params<Op> extends { path: infer X } ? X : never;
+/** The query parameters an operation declares (`never` without). @internal */
+export type QueryParams<Op> = Params<Op> extends { query?: infer X } ? Exclude<X, undefined> : never;
 type QueryRequired<Op> = Params<Op> extends { query: object } ? true : false;
 type OptionsRequired<Op> = [PathParams<Op>] extends [never] ? QueryRequired<Op> : true;
 
