@@ -7,7 +7,6 @@
 
 import { REQUEST_OPTIONS, type RequestOptions } from "../client.ts";
 import { RapidataError } from "../errors.ts";
-import type { paths } from "../generated/rapidata_api.ts";
 import { PAGED } from "../generated/paging.ts";
 import { nearest, onlyKnown } from "../internal/known.ts";
 import { checkNumber, misuse } from "./poll.ts";

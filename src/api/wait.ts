@@ -272,7 +272,7 @@ export function waitForJob(api: TypedClient, jobId: string, options?: WaitOption
 export function waitForOrder(
   api: TypedClient,
   orderId: string,
-  options?: WaitOptions<OrderState | (string & {}), Order>,
+  options?: WaitOptions<OrderState | (string & Record<never, never>), Order>,
 ): Promise<Order> {
   return wait("order", "waitForOrder", api, orderId, options as WaitOptions<string, never>) as Promise<Order>;
 }
