@@ -19,7 +19,7 @@ export interface Served {
 /** A fetch handler: a `Request` in, a `Response` out. */
 export type Handler = (request: Request) => Promise<Response>;
 
-async function toRequest(req: IncomingMessage): Promise<Request> {
+async function toRequest(req: IncomingMessage, signal: AbortSignal): Promise<Request> {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
@@ -32,6 +32,7 @@ async function toRequest(req: IncomingMessage): Promise<Request> {
     method: req.method,
     headers,
     body: hasBody ? new Blob(chunks) : undefined,
+    signal,
   });
 }
 
@@ -41,10 +42,17 @@ async function write(res: ServerResponse, response: Response): Promise<void> {
   res.writeHead(response.status, headers.flat());
   res.flushHeaders(); // a body that fails later must fail after the headers, as on a real server
   const reader = response.body?.getReader();
+  // Backpressure: the next chunk is read only once the socket took the last one, and a client that
+  // goes away cancels the body (an endless body is never made faster than it is read).
+  const gone = new Promise<void>((resolve) => res.once("close", resolve));
   while (reader) {
     const { done, value } = await reader.read();
-    if (done || res.destroyed) break;
-    res.write(value);
+    if (done) break;
+    if (res.destroyed) {
+      await reader.cancel().catch(() => {});
+      break;
+    }
+    if (!res.write(value)) await Promise.race([new Promise((resolve) => res.once("drain", resolve)), gone]);
   }
   res.end();
 }
@@ -65,7 +73,10 @@ async function write(res: ServerResponse, response: Response): Promise<void> {
  */
 export function serve(handler: Handler, port = 0): Promise<Served> {
   const server = createServer((req, res) => {
-    toRequest(req).then(handler).then((response) => write(res, response)).catch(() => res.destroy());
+    // The request's signal aborts when the client goes away before the answer is complete.
+    const controller = new AbortController();
+    res.once("close", () => res.writableFinished || controller.abort());
+    toRequest(req, controller.signal).then(handler).then((response) => write(res, response)).catch(() => res.destroy());
   });
   return new Promise((resolve) => {
     server.listen(port, "127.0.0.1", () => {

@@ -288,7 +288,7 @@ export async function batchUpload(
           return { batchUploadId };
         } catch (error) {
           if (signal.aborted) throw error;
-          return { error: error instanceof Error ? error.message : String(error) };
+          return { error: reasonOf(error) };
         }
       });
       ids = created.flatMap((c) => c.batchUploadId ? [c.batchUploadId] : []);
@@ -354,6 +354,16 @@ export async function batchUpload(
   } finally {
     poller.done();
   }
+}
+
+/** Why a chunk was refused: the error's message and, for a validation problem, its field errors. */
+function reasonOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const fields = (error as { details?: { errors?: unknown } }).details?.errors;
+  const said = fields && typeof fields === "object"
+    ? Object.values(fields).flat().filter((m) => typeof m === "string")
+    : [];
+  return said.length > 0 ? `${error.message} (${said.join("; ")})` : error.message;
 }
 
 function checkApi(where: string, api: TypedClient | undefined): void {

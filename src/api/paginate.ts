@@ -206,7 +206,12 @@ export function paginate<P extends PagedPath>(api: TypedClient, path: P, ...args
   }
 
   async function* items(): AsyncGenerator<PageItem<P>, void, undefined> {
-    for await (const page of pages()) yield* (page as Record<string, unknown>)[itemsKey] as PageItem<P>[];
+    for await (const page of pages()) {
+      for (const item of (page as Record<string, unknown>)[itemsKey] as PageItem<P>[]) {
+        request.signal?.throwIfAborted(); // an abort ends the loop, also within a page already read
+        yield item;
+      }
+    }
   }
 
   return { [Symbol.asyncIterator]: items, pages };

@@ -12,3 +12,4 @@ import "./stand_in.test.ts";
 import "./stores.test.ts";
 import "./token.test.ts";
 import "./typed_api.test.ts";
+import "./workflows.test.ts";

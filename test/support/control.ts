@@ -1,6 +1,13 @@
 /** Drives the stand-in over HTTP (so the same tests work in every runtime) and builds clients for it. */
 import { type ClientOptions, createClient, type RapidataClient } from "../../mod.ts";
-import type { StandInClient, StandInStats } from "../../src/testing/mod.ts";
+import type {
+  FaultPlan,
+  ProgressScript,
+  ProgressStats,
+  StandInClient,
+  StandInStats,
+  StoredAsset,
+} from "../../src/testing/mod.ts";
 import { credentialsOf } from "../../src/testing/stand_in.ts";
 import { standInUrl } from "./harness.ts";
 
@@ -78,4 +85,28 @@ export async function eventually(condition: () => boolean | Promise<boolean>, wh
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error(`${what} not reached within 5 s`);
+}
+
+/** Scripts misbehaviour of the stand-in for `clientId`. */
+export async function injectFaults(clientId: string, plan: FaultPlan): Promise<void> {
+  await call(`faults?client_id=${encodeURIComponent(clientId)}`, { method: "POST", body: JSON.stringify(plan) });
+}
+
+/** Adds a job (or an order) to the stand-in, moving as `script` says; its id. */
+export async function addWorkflow(kind: "job" | "order", script: ProgressScript = {}): Promise<string> {
+  const { id } = await call<{ id: string }>(kind === "job" ? "jobs" : "orders", {
+    method: "POST",
+    body: JSON.stringify(script),
+  });
+  return id;
+}
+
+/** What the stand-in saw of a job or an order. */
+export function progress(id: string): Promise<ProgressStats> {
+  return call(`progress?id=${encodeURIComponent(id)}`);
+}
+
+/** A file the stand-in stored, by the `fileName` it answered. */
+export function storedAsset(fileName: string): Promise<StoredAsset> {
+  return call(`asset?file_name=${encodeURIComponent(fileName)}`);
 }
