@@ -112,7 +112,8 @@ function prepare(description) {
  * parameter that moves (`page` or `cursor`), `size` the page-size parameter (`page_size`, `pageSize`, or
  * none) and `items` the answer's array (`items`, or `models`). A GET is paged when it declares a `page`
  * or `cursor` query parameter and its 200 JSON answer is an object with an `items` or `models` array
- * (page-based answers also carry `page` or `total`, cursor-based ones `nextCursor`).
+ * (page-based answers also carry `page` or `total`, cursor-based ones `nextCursor`); a union answer
+ * when each of its variants is such an object.
  */
 function pagingOf(description) {
   const schemas = description.components?.schemas ?? {};
@@ -132,7 +133,12 @@ function pagingOf(description) {
     const query = (get.parameters ?? []).map(resolve).filter((p) => p?.in === "query").map((p) => p.name);
     const content = get.responses?.["200"]?.content ?? {};
     const type = Object.keys(content).find((t) => /[/+]json/.test(t));
-    const props = resolve(type && content[type].schema)?.properties ?? {};
+    // A union answer (oneOf) pages when every variant does: the fields all of them have count.
+    const answer = resolve(type && content[type].schema);
+    const variants = (answer?.oneOf ?? answer?.anyOf ?? [answer]).map(resolve);
+    const props = Object.fromEntries(
+      Object.entries(variants[0]?.properties ?? {}).filter(([key]) => variants.every((v) => v?.properties?.[key])),
+    );
     const items = ["items", "models"].find((key) => resolve(props[key])?.type === "array");
     const by = query.includes("cursor") && "nextCursor" in props
       ? "cursor"
@@ -148,9 +154,9 @@ function pagingOf(description) {
     `// ${INPUT}. Do not edit: change the input and run \`npm run gen\`.`,
     "",
     "/** Path template → [the query parameter that pages, the page-size parameter (or null), the answer's array]. */",
-    'export const PAGED: Readonly<Record<string, readonly ["page" | "cursor", "page_size" | "pageSize" | null, "items" | "models"]>> = {',
+    "export const PAGED = {",
     ...rows,
-    "};",
+    "} as const;",
     "",
   ].join("\n");
 }

@@ -13,11 +13,13 @@ import { checkNumber, misuse } from "./poll.ts";
 import type { ApiPath, Operation, PathParams, QueryParams, ResponseBody, TypedClient } from "./typed.ts";
 
 type Get<P> = Operation<"get", P>;
-type Pages<Op> = QueryParams<Op> extends infer Q
-  ? "page" extends keyof Q ? true : "cursor" extends keyof Q ? true : false
+type Pages<Op> = [QueryParams<Op>] extends [never] ? false
+  : "page" extends keyof QueryParams<Op> ? true
+  : "cursor" extends keyof QueryParams<Op> ? true
   : false;
-type Listed<A> = A extends { items: readonly unknown[] } ? true
-  : A extends { models: readonly unknown[] } ? true
+/** An answer with an item array (every variant of a union answer). */
+type Listed<A> = [A] extends [{ items: readonly unknown[] }] ? true
+  : [A] extends [{ models: readonly unknown[] }] ? true
   : false;
 
 /**
@@ -78,8 +80,10 @@ export type PaginateOptions<P extends PagedPath> =
   & {
     /** Filters and sort as the description declares them (the paging parameters are set here). @default undefined */
     query?: Omit<QueryParams<Get<P>>, PagingKeys>;
-    /** Items per page (`page_size` / `pageSize`). @default the API's default */
-    pageSize?: number;
+    /** Items per page (`page_size` / `pageSize`; not for a path without one). @default the API's default */
+    pageSize?: "page_size" extends keyof QueryParams<Get<P>> ? number
+      : "pageSize" extends keyof QueryParams<Get<P>> ? number
+      : never;
     /** At most this many items (and no request beyond the page that reaches it). @default undefined (all) */
     limit?: number;
   };
@@ -130,7 +134,9 @@ export function paginate<P extends PagedPath>(api: TypedClient, path: P, ...args
   if (typeof api?.get !== "function" || typeof api.client !== "object") {
     throw new TypeError("paginate: expects a typed client: paginate(typed(createClient(…)), path)");
   }
-  const paging = typeof path === "string" ? PAGED[path] : undefined;
+  const paging = typeof path === "string" && Object.hasOwn(PAGED, path)
+    ? (PAGED as Record<string, readonly ["page" | "cursor", "page_size" | "pageSize" | null, "items" | "models"]>)[path]
+    : undefined;
   if (!paging) {
     const near = typeof path === "string" ? nearest(path, PAGED_PATHS) : undefined;
     throw new TypeError(

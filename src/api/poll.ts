@@ -67,6 +67,21 @@ export interface Poller {
   done(): void;
 }
 
+/**
+ * The waits between polls, one per call: about `interval` first (±20 %, so that pollers started
+ * together drift apart), each 1.5 times the one before, never above 30 s (or `interval`, if that is
+ * longer). `random` is `Math.random` unless given. @internal
+ */
+export function backoff(interval: number = WORKFLOW_DEFAULTS.interval, random = Math.random): () => number {
+  const longest = Math.max(interval, WORKFLOW_DEFAULTS.maxInterval);
+  let next = interval;
+  return () => {
+    const wait = Math.min(longest, next * (0.8 + 0.4 * random()));
+    next = Math.min(longest, next * WORKFLOW_DEFAULTS.growth);
+    return wait;
+  };
+}
+
 /** Starts a wait under `options`; `onTimeout` makes the error a timeout rejects with. @internal */
 export function startPolling(options: PollOptions, onTimeout: () => Error): Poller {
   const controller = new AbortController();
@@ -75,18 +90,11 @@ export function startPolling(options: PollOptions, onTimeout: () => Error): Poll
   if (caller?.aborted) onAbort();
   else caller?.addEventListener("abort", onAbort, { once: true });
   const timer = timeout === undefined ? undefined : setTimeout(() => controller.abort(onTimeout()), timeout);
-  const first = options.interval ?? WORKFLOW_DEFAULTS.interval;
-  const longest = Math.max(first, WORKFLOW_DEFAULTS.maxInterval);
-  let next = first;
+  const waits = backoff(options.interval);
   const { signal } = controller;
   return {
     signal,
-    pause: () => {
-      // ±20 %: pollers started together drift apart.
-      const wait = Math.min(longest, next * (0.8 + 0.4 * Math.random()));
-      next = Math.min(longest, next * WORKFLOW_DEFAULTS.growth);
-      return sleep(wait, signal);
-    },
+    pause: () => sleep(waits(), signal),
     run: async (work) => {
       try {
         signal.throwIfAborted();

@@ -2,7 +2,7 @@
 // openapi/rapidata.openapi.json. Do not edit: change the input and run `npm run gen`.
 
 /** Path template → [the query parameter that pages, the page-size parameter (or null), the answer's array]. */
-export const PAGED: Readonly<Record<string, readonly ["page" | "cursor", "page_size" | "pageSize" | null, "items" | "models"]>> = {
+export const PAGED = {
   "/audience/{audienceId}/examples": ["page","page_size","items"],
   "/audience/{audienceId}/jobs": ["page","page_size","items"],
   "/audiences": ["page","page_size","items"],
@@ -41,6 +41,7 @@ export const PAGED: Readonly<Record<string, readonly ["page" | "cursor", "page_s
   "/job/definitions": ["page","page_size","items"],
   "/job/definitions/public": ["page","page_size","items"],
   "/job/{jobId}/datapoints": ["page","page_size","items"],
+  "/job/{jobId}/results": ["page","page_size","items"],
   "/jobs": ["page","page_size","items"],
   "/jobs/aggregated-overview": ["page","page_size","items"],
   "/jobs/shared": ["page","page_size","items"],
@@ -60,4 +61,4 @@ export const PAGED: Readonly<Record<string, readonly ["page" | "cursor", "page_s
   "/validation-set/{validationSetId}/rapids": ["page","page_size","items"],
   "/validation-sets": ["page","page_size","items"],
   "/vouchers": ["page","page_size","items"],
-};
+} as const;

@@ -216,6 +216,7 @@ describe("paginate", () => {
     // @ts-expect-error misspelt
     fails(() => paginate(api, "/orders", { page_size: 5 }), /Did you mean "pageSize"\?/);
     fails(
+      // @ts-expect-error this path has no page size
       () => paginate(api, "/leaderboard/faucet/replicate/models", { query: { search: "x" }, pageSize: 5 }),
       /not a parameter/,
     );
