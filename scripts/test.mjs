@@ -109,6 +109,14 @@ check("deno tooling", bin("deno"), [
   "api.ts",
   "testing_node.ts",
 ]);
+// The Deno examples, against this checkout (the import map points @rapidata/fetch here).
+check("deno tooling", bin("deno"), [
+  "check",
+  "--import-map",
+  "examples/deno/import_map.json",
+  "examples/deno/main.ts",
+  "examples/deno/workflow.ts",
+]);
 check("deno tooling", bin("deno"), ["lint"]);
 check("deno tooling", bin("deno"), ["fmt", "--check"]);
 check("deno tooling", bin("deno"), ["publish", "--dry-run", "--allow-dirty"]);
