@@ -38,7 +38,8 @@ export type DownloadOptions = Pick<RequestOptions, "headers" | "signal" | "deadl
  *
  * const api = typed(createClient({ clientId: "my-id", clientSecret: "my-secret" }));
  * const response = await downloadResults(api, "job", "job-id");
- * for await (const chunk of response.body!) console.log(chunk.byteLength);
+ * const reader = response.body!.getReader();
+ * for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) console.log(chunk.value.byteLength);
  * ```
  */
 export async function downloadResults(
