@@ -150,3 +150,21 @@ console.log(
   `Worker bundle with typed() (information, no limit): ${typedCode.length} B minified, ${typedGzip} B gzip ` +
     `(+${typedGzip - gzip} B)`,
 );
+// For information: a Worker that also uses the workflows (each is bundled only where it is imported).
+const workflowResult = await bundle(`
+import { createClient } from "./workerd.ts";
+import { checkJob, downloadResults, paginate, typed, uploadFile } from "./api.ts";
+const api = typed(createClient({ clientId: "id", clientSecret: "secret" }));
+export default {
+  fetch: async () => {
+    for await (const order of paginate(api, "/orders")) console.log(order.id);
+    await uploadFile(api, new Uint8Array(1), { name: "a.jpg" });
+    return (await checkJob(api, "job")).done ? await downloadResults(api, "job", "job") : new Response("wait");
+  },
+};
+`);
+const workflowGzip = gzipSync(workflowResult.outputFiles[0].contents, { level: 9 }).length;
+console.log(
+  `Worker bundle with typed() and paginate, checkJob, uploadFile, downloadResults (information, no limit): ` +
+    `${workflowGzip} B gzip (+${workflowGzip - gzip} B)`,
+);
