@@ -9,7 +9,15 @@
 import type { RequestOptions } from "../client.ts";
 import { RapidataError } from "../errors.ts";
 import { onlyKnown } from "../internal/known.ts";
-import { checkNumber, checkPollOptions, misuse, type PollOptions, startPolling, WORKFLOW_DEFAULTS } from "./poll.ts";
+import {
+  checkNumber,
+  checkPollOptions,
+  misuse,
+  optionsOf,
+  type PollOptions,
+  startPolling,
+  WORKFLOW_DEFAULTS,
+} from "./poll.ts";
 import type { ResponseBody, Schema, TypedClient, TypedRequestOptions } from "./typed.ts";
 import { RapidataWaitError } from "./wait.ts";
 
@@ -55,11 +63,12 @@ export interface UploadFileOptions extends Passed {
 export async function uploadFile(
   api: TypedClient,
   file: Blob | ArrayBuffer | ArrayBufferView,
-  options: UploadFileOptions = {},
+  given?: UploadFileOptions,
 ): Promise<ResponseBody<"post", "/asset/file">> {
   checkApi("uploadFile", api);
+  const options = optionsOf("uploadFile", given);
   onlyKnown(options, [...PASSED, "name", "type", "query"], "uploadFile");
-  const { name: given, type, query, ...request } = options;
+  const { name: named, type, query, ...request } = options;
   const isBlob = file instanceof Blob;
   if (!isBlob && !(file instanceof ArrayBuffer) && !ArrayBuffer.isView(file)) {
     throw new TypeError(
@@ -67,12 +76,14 @@ export async function uploadFile(
         ((file as unknown) instanceof ReadableStream ? "; read a stream first: await new Response(stream).blob()" : ""),
     );
   }
-  const name = given ?? (isBlob && typeof (file as File).name === "string" ? (file as File).name : "");
-  if (typeof name !== "string" || name === "") {
-    misuse("uploadFile", "name", "is required: the file name to send (a File has its own)");
-  }
+  if (named !== undefined && typeof named !== "string") misuse("uploadFile", "name", "must be a string");
+  const name = named ?? (isBlob && typeof (file as File).name === "string" ? (file as File).name : "");
+  if (name === "") misuse("uploadFile", "name", "is required: the file name to send (a File has its own)");
   if (type !== undefined && typeof type !== "string") misuse("uploadFile", "type", "must be a media type string");
-  const blob = isBlob ? file : new Blob([file as BlobPart], { type: type ?? "application/octet-stream" });
+  // `type` names the media type of bytes, and of a Blob when given (the Blob is not copied).
+  const blob = isBlob && type === undefined
+    ? file
+    : new Blob([file as BlobPart], { type: type ?? "application/octet-stream" });
   const form = new FormData();
   form.append("file", blob, name);
   return await api.post("/asset/file", form as never, { ...request, query } as never);
@@ -107,9 +118,10 @@ export interface UploadUrlOptions extends Passed {
 export async function uploadUrl(
   api: TypedClient,
   url: string | URL,
-  options: UploadUrlOptions = {},
+  given?: UploadUrlOptions,
 ): Promise<ResponseBody<"post", "/asset/url">> {
   checkApi("uploadUrl", api);
+  const options = optionsOf("uploadUrl", given);
   onlyKnown(options, [...PASSED, "query"], "uploadUrl");
   const { query, ...request } = options;
   return await api.post("/asset/url", undefined, { ...request, query: { ...query, url: checkUrl("uploadUrl", url) } });
@@ -204,6 +216,9 @@ export interface BatchUploadOptions extends PollOptions {
   onProgress?: (status: Schema<"GetBatchUploadStatusEndpoint_Output">) => void;
 }
 
+type BatchResult = Schema<"GetBatchUploadResultEndpoint_Output">;
+type BatchUrlResult = Schema<"GetBatchUploadResultEndpoint_UrlOutput">;
+
 /** Status polls name at most this many batch uploads (the URL stays short). */
 const STATUS_GROUP = 40;
 
@@ -229,10 +244,11 @@ const STATUS_GROUP = 40;
 export async function batchUpload(
   api: TypedClient,
   urls: Iterable<string | URL>,
-  options: BatchUploadOptions = {},
+  given?: BatchUploadOptions,
 ): Promise<BatchUploadResult> {
   const where = "batchUpload";
   checkApi(where, api);
+  const options = optionsOf(where, given);
   onlyKnown(options, [
     "interval",
     "timeout",
@@ -280,19 +296,23 @@ export async function batchUpload(
       // 1. One batch upload per chunk; a chunk the API refuses is that many failed URLs.
       const created = await inTurns(chunks, concurrency, async (chunk) => {
         try {
-          const { batchUploadId } = await api.post("/asset/batch-upload", {
+          const answer = await api.post("/asset/batch-upload", {
             urls: chunk,
             ...(correlationId !== undefined && { correlationId }),
             ...(compression !== undefined && { compression }),
-          }, { signal });
-          return { batchUploadId };
+          }, { signal }) as { batchUploadId?: unknown } | undefined;
+          const batchUploadId = answer?.batchUploadId;
+          return typeof batchUploadId === "string" && batchUploadId !== ""
+            ? { batchUploadId }
+            : { error: "the API answered without a batchUploadId" };
         } catch (error) {
           if (signal.aborted) throw error;
           return { error: reasonOf(error) };
         }
       });
       ids = created.flatMap((c) => c.batchUploadId ? [c.batchUploadId] : []);
-      // 2. Their status, until none is Processing.
+      // 2. Their status, until none is Processing. A group's answer is a hint; each batch's own
+      // result (step 3) is what counts.
       for (let pending = ids; pending.length > 0;) {
         const groups: string[][] = [];
         for (let i = 0; i < pending.length; i += STATUS_GROUP) groups.push(pending.slice(i, i + STATUS_GROUP));
@@ -304,40 +324,56 @@ export async function batchUpload(
         const total = { status: "Completed", totalCount: 0, completedCount: 0, failedCount: 0, completedBatches: [] };
         const next: string[] = [];
         statuses.forEach((status, i) => {
-          if (status.status === "Processing") {
-            next.push(...groups[i]!.filter((id) => !status.completedBatches?.includes(id)));
-          }
-          total.totalCount += status.totalCount;
-          total.completedCount += status.completedCount;
-          total.failedCount += status.failedCount;
-          (total.completedBatches as string[]).push(...status.completedBatches ?? []);
+          const done = Array.isArray(status?.completedBatches) ? status.completedBatches : [];
+          if (status?.status === "Processing") next.push(...groups[i]!.filter((id) => !done.includes(id)));
+          if (status?.status === "Aborted") total.status = "Aborted";
+          total.totalCount += Number(status?.totalCount) || 0;
+          total.completedCount += Number(status?.completedCount) || 0;
+          total.failedCount += Number(status?.failedCount) || 0;
+          (total.completedBatches as string[]).push(...done);
         });
         if (next.length > 0) total.status = "Processing";
         options.onProgress?.(total as Schema<"GetBatchUploadStatusEndpoint_Output">);
         pending = next;
         if (pending.length > 0) await poller.pause();
       }
-      // 3. Every URL's outcome, in the order given.
-      const results = await inTurns(
-        ids,
-        concurrency,
-        (batchUploadId) => api.get("/asset/batch-upload/{batchUploadId}", { path: { batchUploadId }, signal }),
-      );
-      const byId = new Map(ids.map((id, i) => [id, results[i]!]));
+      // 3. Every batch's result, read again (with the waits) while it says it is still Processing.
+      const byId = new Map<string, BatchResult | undefined>();
+      for (let todo = ids; todo.length > 0;) {
+        const results = await inTurns(
+          todo,
+          concurrency,
+          async (batchUploadId) =>
+            await api.get("/asset/batch-upload/{batchUploadId}", { path: { batchUploadId }, signal }) as
+              | BatchResult
+              | undefined,
+        );
+        todo.forEach((id, i) => byId.set(id, results[i]));
+        todo = todo.filter((_, i) => results[i]?.status === "Processing");
+        if (todo.length > 0) await poller.pause();
+      }
+      // 4. Every URL's outcome, in the order given.
       const items = chunks.flatMap((chunk, i): BatchUploadItem[] => {
         const { batchUploadId, error } = created[i]!;
         if (!batchUploadId) return chunk.map((url) => ({ url, ok: false, status: "NotCreated", error }));
-        const result = byId.get(batchUploadId)!;
-        // Matched by URL (a URL given twice takes the API's entries in turn).
-        const byUrl = new Map<string, Schema<"GetBatchUploadResultEndpoint_UrlOutput">[]>();
-        for (const item of result.items ?? []) byUrl.set(item.url, [...byUrl.get(item.url) ?? [], item]);
-        return chunk.map((url) => {
-          const item = byUrl.get(url)?.shift();
-          if (item?.status === "Completed" && item.fileName) {
+        const result = byId.get(batchUploadId);
+        const listed = Array.isArray(result?.items) ? result.items.filter((item) => typeof item?.url === "string") : [];
+        // Matched by URL (a URL given twice takes the API's entries in turn); by position when the API
+        // wrote the URLs differently but listed as many.
+        const byUrl = new Map<string, BatchUrlResult[]>();
+        for (const item of listed) byUrl.set(item.url, [...byUrl.get(item.url) ?? [], item]);
+        const inOrder = listed.length === chunk.length && chunk.some((url) => !byUrl.has(url));
+        return chunk.map((url, j) => {
+          const item = inOrder ? listed[j] : byUrl.get(url)?.shift();
+          if (item?.status === "Completed" && typeof item.fileName === "string" && item.fileName) {
             return { url, ok: true, status: item.status, fileName: item.fileName, batchUploadId };
           }
           const why = item?.errorMessage ??
-            (result.status === "Aborted" ? "the batch upload was aborted" : "no result for this URL");
+            (!result
+              ? "the API answered no result for this batch upload"
+              : result.status === "Aborted"
+              ? "the batch upload was aborted"
+              : "no result for this URL");
           return { url, ok: false, status: item?.status ?? "Pending", error: why, batchUploadId };
         });
       });
@@ -384,14 +420,23 @@ function checkUrl(where: string, url: unknown): string {
   return typeof url === "string" ? url : parsed.href;
 }
 
-/** `work` on every item, at most `limit` at once; the results in order. The first failure rejects. */
+/**
+ * `work` on every item, at most `limit` at once; the results in order. The first failure rejects, and
+ * no item is started after it.
+ */
 async function inTurns<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
       const i = next++;
-      results[i] = await work(items[i]!);
+      try {
+        results[i] = await work(items[i]!);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));

@@ -9,7 +9,7 @@ import { REQUEST_OPTIONS, type RequestOptions } from "../client.ts";
 import { RapidataError } from "../errors.ts";
 import { PAGED } from "../generated/paging.ts";
 import { nearest, onlyKnown } from "../internal/known.ts";
-import { checkNumber, misuse } from "./poll.ts";
+import { checkNumber, misuse, optionsOf } from "./poll.ts";
 import type { ApiPath, Operation, PathParams, QueryParams, ResponseBody, TypedClient } from "./typed.ts";
 
 type Get<P> = Operation<"get", P>;
@@ -62,6 +62,12 @@ export type PageItem<P extends PagedPath> = Page<P> extends { items: readonly (i
   : never;
 
 type PagingKeys = "page" | "page_size" | "pageSize" | "cursor";
+/** The query parameters paginate leaves to the caller. */
+type RestQuery<Op> = Omit<QueryParams<Op>, PagingKeys>;
+/** Whether one of those is required (the options are then required too). */
+type QueryNeeded<Op> = [QueryParams<Op>] extends [never] ? false
+  : Record<never, never> extends RestQuery<Op> ? false
+  : true;
 
 /**
  * Options of {@link paginate}: the core's request options (`headers`, `signal`, `deadline`,
@@ -77,9 +83,15 @@ type PagingKeys = "page" | "page_size" | "pageSize" | "cursor";
 export type PaginateOptions<P extends PagedPath> =
   & Omit<RequestOptions, "query">
   & ([PathParams<Get<P>>] extends [never] ? { path?: never } : { path: PathParams<Get<P>> })
+  & (QueryNeeded<Get<P>> extends true ? {
+      /** The declared query parameters but the paging ones (some are required here). */
+      query: RestQuery<Get<P>>;
+    }
+    : {
+      /** Filters and sort as the description declares them (the paging parameters are set here). @default undefined */
+      query?: RestQuery<Get<P>>;
+    })
   & {
-    /** Filters and sort as the description declares them (the paging parameters are set here). @default undefined */
-    query?: Omit<QueryParams<Get<P>>, PagingKeys>;
     /** Items per page (`page_size` / `pageSize`; not for a path without one). @default the API's default */
     pageSize?: "page_size" extends keyof QueryParams<Get<P>> ? number
       : "pageSize" extends keyof QueryParams<Get<P>> ? number
@@ -106,7 +118,8 @@ export interface Paginated<P extends PagedPath> extends AsyncIterable<PageItem<P
   pages(): AsyncIterableIterator<Page<P>>;
 }
 
-type PaginateArgs<P extends PagedPath> = [PathParams<Get<P>>] extends [never] ? [options?: PaginateOptions<P>]
+type PaginateArgs<P extends PagedPath> = [PathParams<Get<P>>] extends [never]
+  ? QueryNeeded<Get<P>> extends true ? [options: PaginateOptions<P>] : [options?: PaginateOptions<P>]
   : [options: PaginateOptions<P>];
 
 const OPTIONS = [...REQUEST_OPTIONS.filter((name) => name !== "query"), "query", "path", "pageSize", "limit"];
@@ -145,11 +158,13 @@ export function paginate<P extends PagedPath>(api: TypedClient, path: P, ...args
       }`,
     );
   }
-  const options = (args[0] ?? {}) as PaginateOptions<P> & { query?: Record<string, unknown> };
-  if (typeof options !== "object" || options === null) throw new TypeError("paginate: options must be an object");
+  const options = optionsOf("paginate", args[0]) as PaginateOptions<P> & { query?: Record<string, unknown> };
   onlyKnown(options, OPTIONS, "paginate");
   checkNumber("paginate", "pageSize", options.pageSize, 1, true);
-  checkNumber("paginate", "limit", options.limit, 0, true);
+  if (options.limit !== Infinity) checkNumber("paginate", "limit", options.limit, 0, true);
+  if (options.query !== undefined && (typeof options.query !== "object" || Array.isArray(options.query))) {
+    misuse("paginate", "query", "must be an object of query parameters");
+  }
   const [by, sizeName, itemsKey] = paging;
   for (const key of ["page", "page_size", "pageSize", "cursor"]) {
     if (options.query && Object.hasOwn(options.query, key)) {
@@ -166,6 +181,7 @@ export function paginate<P extends PagedPath>(api: TypedClient, path: P, ...args
     let page = 1;
     let cursor: string | undefined;
     let seen = 0;
+    const sent = new Set<string>(); // the cursors asked for: one coming back would loop for ever
     while (seen < limit) {
       const paged: Record<string, unknown> = { ...query, [by]: by === "page" ? page : cursor };
       if (sizeName !== null) paged[sizeName] = pageSize;
@@ -179,18 +195,19 @@ export function paginate<P extends PagedPath>(api: TypedClient, path: P, ...args
       }
       const room = limit - seen;
       seen += Math.min(items.length, room);
-      const last = items.length === 0 || isLast(answer!, page, cursor);
+      const last = items.length === 0 || isLast(answer!, page, sent);
       if (items.length > 0 || page === 1) {
         yield (items.length > room ? { ...answer, [itemsKey]: items.slice(0, room) } : answer) as Page<P>;
       }
       if (last) return;
       page++;
       cursor = answer!.nextCursor as string;
+      sent.add(cursor);
     }
   }
 
   /** Whether the answer says it is the last page (so no request is made for the next). */
-  function isLast(answer: Record<string, unknown>, page: number, cursor: string | undefined): boolean {
+  function isLast(answer: Record<string, unknown>, page: number, sent: Set<string>): boolean {
     if (by === "cursor") {
       const next = answer.nextCursor;
       if (next === undefined || next === null || next === "") return true;
@@ -200,12 +217,19 @@ export function paginate<P extends PagedPath>(api: TypedClient, path: P, ...args
           `Rapidata API GET ${where} answered a nextCursor that is not a string`,
         );
       }
-      if (next === cursor) {
-        throw new RapidataError("ERR_PAGINATION", `Rapidata API GET ${where} answered the cursor it was asked for`);
+      if (sent.has(next)) {
+        throw new RapidataError(
+          "ERR_PAGINATION",
+          `Rapidata API GET ${where} answered the cursor ${JSON.stringify(next)} a second time`,
+        );
       }
       return false;
     }
-    const { totalPages, total, pageSize: size } = answer;
+    const { totalPages, total, pageSize: size, page: answered } = answer;
+    // A server that ignores the page asked for would answer the same page for ever.
+    if (typeof answered === "number" && answered !== page) {
+      throw new RapidataError("ERR_PAGINATION", `Rapidata API GET ${where} answered page ${answered} for page ${page}`);
+    }
     if (typeof totalPages === "number") return page >= totalPages;
     if (typeof total === "number" && typeof size === "number" && size > 0) return page * size >= total;
     return false;

@@ -38,12 +38,22 @@ export function misuse(where: string, option: string, rule: string): never {
   throw new TypeError(`${where}: "${option}" ${rule}`);
 }
 
+/** The longest a platform timer waits (ms): longer ones fire at once. */
+const LONGEST_TIMER = 2_147_483_647;
+
 /** Checks that `value` (option `option`) is a finite number ≥ `min`, or absent. @internal */
 export function checkNumber(where: string, option: string, value: unknown, min: number, integer = false): void {
   if (value === undefined) return;
   if (typeof value !== "number" || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
     misuse(where, option, `must be ${integer ? "an integer" : "a number"} ≥ ${min}, not ${String(value)}`);
   }
+}
+
+/** `options` as an object (`null` and `undefined` are none), or a `TypeError`. @internal */
+export function optionsOf<T extends object>(where: string, options: T | null | undefined): T {
+  if (options === undefined || options === null) return {} as T;
+  if (typeof options !== "object") throw new TypeError(`${where}: the options must be an object`);
+  return options;
 }
 
 /** Checks `signal` and the poll options. @internal */
@@ -63,17 +73,17 @@ export interface Poller {
   pause(): Promise<void>;
   /** Runs `work` and, if it failed because the wait ended, throws why the wait ended instead. */
   run<T>(work: () => Promise<T>): Promise<T>;
-  /** Removes the timer and the listener. */
+  /** Removes the timer and the listener, and cancels what the work left running (its result is in). */
   done(): void;
 }
 
 /**
  * The waits between polls, one per call: about `interval` first (±20 %, so that pollers started
  * together drift apart), each 1.5 times the one before, never above 30 s (or `interval`, if that is
- * longer). `random` is `Math.random` unless given. @internal
+ * longer, up to the 2^31 - 1 ms a platform timer can wait). `random` is `Math.random` unless given. @internal
  */
 export function backoff(interval: number = WORKFLOW_DEFAULTS.interval, random = Math.random): () => number {
-  const longest = Math.max(interval, WORKFLOW_DEFAULTS.maxInterval);
+  const longest = Math.min(LONGEST_TIMER, Math.max(interval, WORKFLOW_DEFAULTS.maxInterval));
   let next = interval;
   return () => {
     const wait = Math.min(longest, next * (0.8 + 0.4 * random()));
@@ -89,7 +99,9 @@ export function startPolling(options: PollOptions, onTimeout: () => Error): Poll
   const onAbort = () => controller.abort(caller!.reason);
   if (caller?.aborted) onAbort();
   else caller?.addEventListener("abort", onAbort, { once: true });
-  const timer = timeout === undefined ? undefined : setTimeout(() => controller.abort(onTimeout()), timeout);
+  const timer = timeout === undefined
+    ? undefined
+    : setTimeout(() => controller.abort(onTimeout()), Math.min(timeout, LONGEST_TIMER));
   const waits = backoff(options.interval);
   const { signal } = controller;
   return {
@@ -107,6 +119,7 @@ export function startPolling(options: PollOptions, onTimeout: () => Error): Poll
     done: () => {
       clearTimeout(timer);
       caller?.removeEventListener("abort", onAbort);
+      controller.abort(); // requests the work left in flight end (nobody waits for them)
     },
   };
 }

@@ -9,6 +9,7 @@ import { RapidataApiError, RapidataTimeoutError, redact } from "../errors.ts";
 import { readText } from "../http/body.ts";
 import { race } from "../http/deadline.ts";
 import { onlyKnown } from "../internal/known.ts";
+import { optionsOf } from "./poll.ts";
 import type { TypedClient } from "./typed.ts";
 
 /** How long an error answer's body may take to arrive, ms. */
@@ -46,7 +47,7 @@ export async function downloadResults(
   api: TypedClient,
   kind: "job" | "order",
   id: string,
-  options: DownloadOptions = {},
+  given?: DownloadOptions,
 ): Promise<Response> {
   const client = api?.client;
   if (typeof client?.fetch !== "function") {
@@ -56,6 +57,7 @@ export async function downloadResults(
     throw new TypeError(`downloadResults: the kind must be "job" or "order", not ${JSON.stringify(kind)}`);
   }
   if (typeof id !== "string" || id === "") throw new TypeError("downloadResults: the id must be a non-empty string");
+  const options = optionsOf("downloadResults", given);
   onlyKnown(options, ["headers", "signal", "deadline", "waitUntil"], "downloadResults");
   const path = `/${kind}/${encodeURIComponent(id)}/download-results`;
   const response = await client.fetch(path, options);

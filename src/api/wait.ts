@@ -8,7 +8,7 @@
 
 import { RapidataError } from "../errors.ts";
 import { onlyKnown } from "../internal/known.ts";
-import { checkPollOptions, type PollOptions, startPolling } from "./poll.ts";
+import { checkPollOptions, optionsOf, type PollOptions, startPolling } from "./poll.ts";
 import type { Schema, TypedClient } from "./typed.ts";
 
 /** A job as `GET /job/{jobId}` answers it. */
@@ -145,6 +145,7 @@ async function look(
   id: string,
   regenerate: boolean,
   signal: AbortSignal | undefined,
+  seen?: (state: string, entity: Job | Order) => void,
 ): Promise<Check<Job | Order>> {
   const path = kind === "job" ? "/job/{jobId}" : "/order/{orderId}";
   const params = kind === "job" ? { jobId: id } : { orderId: id };
@@ -156,6 +157,7 @@ async function look(
   if (typeof state !== "string") {
     throw new RapidataError("ERR_API_BODY", `Rapidata API GET /${kind}/${id} answered without a state`);
   }
+  seen?.(state, entity); // before any outcome: the last state is heard too
   const fields = {
     kind,
     id,
@@ -189,16 +191,21 @@ async function look(
   return { done: state === "Completed", state, entity, regenerated };
 }
 
-async function check(kind: Kind, where: string, api: TypedClient, id: string, options: CheckOptions = {}) {
+async function check(kind: Kind, where: string, api: TypedClient, id: string, given?: CheckOptions) {
   checkApi(where, api);
   checkId(where, id);
+  const options = optionsOf(where, given);
   onlyKnown(options, ["regenerate", "signal"], where);
+  if (options.regenerate !== undefined && typeof options.regenerate !== "boolean") {
+    throw new TypeError(`${where}: "regenerate" must be a boolean`);
+  }
   return await look(api, kind, id, options.regenerate !== false, options.signal);
 }
 
-async function wait(kind: Kind, where: string, api: TypedClient, id: string, options: WaitOptions<string, never> = {}) {
+async function wait(kind: Kind, where: string, api: TypedClient, id: string, given?: WaitOptions<string, never>) {
   checkApi(where, api);
   checkId(where, id);
+  const options = optionsOf(where, given);
   onlyKnown(options, ["interval", "timeout", "signal", "onProgress"], where);
   checkPollOptions(where, options);
   if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
@@ -215,13 +222,11 @@ async function wait(kind: Kind, where: string, api: TypedClient, id: string, opt
   try {
     return await poller.run(async () => {
       for (;;) {
-        const seen = await look(api, kind, id, regenerate, poller.signal).catch((error: unknown) => {
-          if (error instanceof RapidataWaitError) state = error.state;
-          throw error;
+        const seen = await look(api, kind, id, regenerate, poller.signal, (now, entity) => {
+          state = now;
+          (options.onProgress as ((state: string, entity: unknown) => void) | undefined)?.(now, entity);
         });
-        state = seen.state;
         if (seen.regenerated) regenerate = false; // once per wait
-        (options.onProgress as ((state: string, entity: unknown) => void) | undefined)?.(state, seen.entity);
         if (seen.done) return seen.entity;
         await poller.pause();
       }

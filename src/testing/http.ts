@@ -68,3 +68,12 @@ export function oauthError(status: number, error: string, description: string, c
 export function formDecode(text: string): string {
   return decodeURIComponent(text.replace(/\+/g, " "));
 }
+
+/** A path segment decoded (a malformed escape stays as it is: it names nothing). @internal */
+export function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}

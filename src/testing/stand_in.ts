@@ -10,7 +10,7 @@ import { type BridgeStats, createBridge } from "./bridge.ts";
 import { control } from "./control.ts";
 import { type FaultPlan, nextFault, playFault, StandInReset } from "./faults.ts";
 import { onlyKnown } from "../internal/known.ts";
-import { bodyText, formDecode, json, oauthError, problem, randomId, traceId } from "./http.ts";
+import { bodyText, decoded, formDecode, json, oauthError, problem, randomId, traceId } from "./http.ts";
 import { newSigningKey, signJwt, verifyJwt } from "./jwt.ts";
 import { createWorkflows, type ProgressScript, type ProgressStats, type StoredAsset } from "./workflows.ts";
 
@@ -399,7 +399,7 @@ export function createStandIn(options: StandInOptions = {}): StandIn {
     }
     const order = /^\/order\/([^/]+)$/.exec(path);
     if (request.method === "GET" && order) {
-      const found = ORDERS.find((o) => o.id === decodeURIComponent(order[1]!));
+      const found = ORDERS.find((o) => o.id === decoded(order[1]!));
       return found ? json(200, found, trace) : problem(404, "Not Found", `Order ${order[1]} does not exist`);
     }
     if (request.method === "POST" && path === "/dataset") {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { json, problem, randomId } from "./http.ts";
+import { decoded, json, problem, randomId } from "./http.ts";
 
 /**
  * How a job or an order added with `addJob` / `addOrder` moves: one state per poll of
@@ -67,6 +67,8 @@ interface Batch {
   id: string;
   urls: string[];
   looks: number;
+  /** Aborted with `POST …/abort`: what was pending stays so. */
+  stopped: boolean;
   status: "Processing" | "Completed" | "Aborted";
   correlationId: string | undefined;
   names: (string | undefined)[];
@@ -149,8 +151,8 @@ export function createWorkflows(now: () => number) {
     };
   }
 
-  /** The results file, streamed: made chunk by chunk as the client reads. */
-  function results(item: Tracked): Response {
+  /** The results file, streamed: made chunk by chunk as the client reads, ended by the request's abort. */
+  function results(item: Tracked, signal: AbortSignal): Response {
     item.downloads++;
     const headers = {
       "content-type": "application/octet-stream",
@@ -166,7 +168,11 @@ export function createWorkflows(now: () => number) {
     const chunk = new Uint8Array(64 * 1024).fill(0x61);
     let left = resultsBytes;
     const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        signal.addEventListener("abort", () => controller.error(signal.reason), { once: true });
+      },
       pull(controller) {
+        if (signal.aborted) return controller.error(signal.reason);
         if (left <= 0) return controller.close();
         const size = Math.min(left, chunk.byteLength);
         left -= size;
@@ -189,7 +195,7 @@ export function createWorkflows(now: () => number) {
   }
 
   function urlItem(batch: Batch, url: string, i: number) {
-    if (batch.status === "Processing" || url.includes("abort")) return { url, status: "Pending" };
+    if (batch.status === "Processing" || batch.stopped || url.includes("abort")) return { url, status: "Pending" };
     const fileName = batch.names[i];
     return fileName
       ? { url, fileName, warnings: [], status: "Completed" }
@@ -214,7 +220,7 @@ export function createWorkflows(now: () => number) {
     const method = request.method;
     const entityRoute = /^\/(job|order)\/([^/]+)(\/retry|\/download-results)?$/.exec(path);
     if (entityRoute) {
-      const item = tracked.get(decodeURIComponent(entityRoute[2]!));
+      const item = tracked.get(decoded(entityRoute[2]!));
       if (!item || item.kind !== entityRoute[1]) return undefined; // the fixed orders, or a 404
       const action = entityRoute[3];
       if (method === "GET" && !action) {
@@ -236,7 +242,7 @@ export function createWorkflows(now: () => number) {
             `The ${item.kind} is ${item.state}, not Completed.`,
           );
         }
-        return results(item);
+        return results(item, request.signal);
       }
       return undefined;
     }
@@ -289,7 +295,7 @@ export function createWorkflows(now: () => number) {
       if (invalid) return validation("Urls", `${invalid} is not a valid URL.`);
       const id = randomId("batch-");
       const correlationId = typeof body?.correlationId === "string" ? body.correlationId : undefined;
-      batches.set(id, { id, urls, looks: 0, status: "Processing", correlationId, names: [] });
+      batches.set(id, { id, urls, looks: 0, stopped: false, status: "Processing", correlationId, names: [] });
       return json(200, { batchUploadId: id }, trace);
     }
     if (method === "GET" && path === "/asset/batch-upload/status") {
@@ -307,16 +313,17 @@ export function createWorkflows(now: () => number) {
     }
     const batchRoute = /^\/asset\/batch-upload\/([^/]+)(\/abort)?$/.exec(path);
     if (batchRoute) {
-      const batch = batches.get(decodeURIComponent(batchRoute[1]!));
+      const batch = batches.get(decoded(batchRoute[1]!));
       if (!batch) return problem(404, "Not Found", `Batch upload ${batchRoute[1]} does not exist`);
       if (method === "POST" && batchRoute[2]) {
         if (batch.status === "Processing") {
           batch.status = "Aborted";
-          batch.names = batch.urls.map(() => undefined);
+          batch.stopped = true;
         }
         return new Response(null, { status: 204, headers: trace });
       }
       if (method === "GET" && !batchRoute[2]) {
+        look(batch); // a look at the batch, as a status poll is
         return json(200, {
           batchUploadId: batch.id,
           status: batch.status,

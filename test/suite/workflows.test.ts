@@ -5,7 +5,7 @@
  * use short intervals; "promptly" is shown by intervals far longer than the suite's test timeout.
  */
 import assert from "node:assert/strict";
-import { isRapidataError, RapidataApiError, RapidataError } from "../../mod.ts";
+import { createClient, isRapidataError, type RapidataApiError, RapidataError } from "../../mod.ts";
 import {
   batchUpload,
   checkJob,
@@ -19,9 +19,9 @@ import {
   waitForJob,
   waitForOrder,
 } from "../../api.ts";
-import { PAGED_SIZES } from "../../src/testing/mod.ts";
+import { createStandIn, PAGED_SIZES } from "../../src/testing/mod.ts";
 import { addWorkflow, injectFaults, progress, standInClient, stats, storedAsset } from "../support/control.ts";
-import { describe, inspect, it } from "../support/harness.ts";
+import { describe, inspect, it, runtime } from "../support/harness.ts";
 
 /** A typed client of the stand-in with fresh credentials, noting the URL of every API request. */
 async function setup() {
@@ -201,6 +201,33 @@ describe("paginate", () => {
     assert.equal((await collect(paginate(api, "/orders", { pageSize: 25 }))).length, 25);
   });
 
+  it("a server that never ends is an ERR_PAGINATION, not an endless loop: cursors that come back, a page ignored", async () => {
+    const cursors = ["a", "b", "a", "c"];
+    let pages = 0;
+    const { rapidata } = await standInClient({
+      fetch: async (input, init) => {
+        const url = new URL(input instanceof Request ? input.url : String(input));
+        if (url.pathname === "/connect/token") return await fetch(input, init);
+        pages++;
+        // Always page 1 of an unknown number: the page asked for is ignored.
+        if (url.pathname === "/orders") return Response.json({ items: [{ id: "x" }], page: 1, pageSize: 1 });
+        return Response.json({ items: [{ customer: "x" }], nextCursor: cursors.shift() ?? null });
+      },
+    });
+    const api = typed(rapidata);
+    await assert.rejects(
+      collect(paginate(api, "/authorization/relations/bidder")),
+      (error: RapidataError) => error.code === "ERR_PAGINATION" && /"a"/.test(error.message),
+    );
+    assert.equal(pages, 3);
+    pages = 0;
+    await assert.rejects(
+      collect(paginate(api, "/orders")),
+      (error: RapidataError) => error.code === "ERR_PAGINATION" && /page 2/.test(error.message),
+    );
+    assert.equal(pages, 2);
+  });
+
   it("misuse is a TypeError naming the mistake", async () => {
     const { api } = await setup();
     const fails = (call: () => unknown, pattern: RegExp) =>
@@ -222,6 +249,10 @@ describe("paginate", () => {
     );
     // @ts-expect-error a client, not a typed one
     fails(() => paginate(api.client, "/orders"), /typed client/);
+    // @ts-expect-error a query is an object
+    fails(() => paginate(api, "/orders", { query: "state=Completed" }), /"query" must be an object/);
+    assert.equal((await collect(paginate(api, "/orders", { limit: Infinity }))).length, 25);
+    assert.equal((await collect(paginate(api, "/orders", null as never))).length, 25);
   });
 });
 
@@ -373,6 +404,31 @@ describe("waitForJob / waitForOrder", () => {
     assert.equal((await progress(jobId)).polls, 0);
   });
 
+  it("timers longer than a platform timer (2^31 - 1 ms) are capped, not fired at once", async () => {
+    const { api } = await setup();
+    const month = 30 * 24 * 3600_000;
+    const jobId = await addWorkflow("job", { states: ["Queued", "Completed"] });
+    assert.equal((await waitForJob(api, jobId, { interval: 5, timeout: month })).state, "Completed");
+    const running = await addWorkflow("job", { states: ["Running"] });
+    await assert.rejects(
+      waitForJob(api, running, { interval: month, timeout: 200 }),
+      (e: RapidataWaitError) => e.code === "ERR_WAIT_TIMEOUT",
+    );
+    assert.equal((await progress(running)).polls, 1);
+  });
+
+  it("onProgress hears the last poll too (Failed, blocked); options may be null; regenerate must be a boolean", async () => {
+    const { api } = await setup();
+    const jobId = await addWorkflow("job", { states: ["Running", "Failed"] });
+    const seen: string[] = [];
+    await assert.rejects(waitForJob(api, jobId, { interval: 5, onProgress: (state) => seen.push(state) }));
+    assert.deepEqual(seen, ["Running", "Failed"]);
+    const done = await addWorkflow("job", { states: ["Completed"] });
+    assert.equal((await waitForJob(api, done, null as never)).state, "Completed");
+    // @ts-expect-error a boolean
+    await assert.rejects(checkJob(api, done, { regenerate: "no" }), /"regenerate" must be a boolean/);
+  });
+
   it("checkJob: one poll for waits longer than a request (a Durable Object alarm, a cron trigger)", async () => {
     const { api } = await setup();
     const jobId = await addWorkflow("job", { states: ["Running", "Completed"] });
@@ -424,6 +480,10 @@ describe("uploads", () => {
     assert.equal((await stats(creds.clientId)).apiCalls, 2);
 
     await assert.rejects(uploadFile(api, new Blob(["x"])), /"name" is required/);
+    // @ts-expect-error a name is a string
+    await assert.rejects(uploadFile(api, new Blob(["x"]), { name: 5 }), /"name" must be a string/);
+    const typedBlob = await uploadFile(api, new Blob(["x"]), { name: "x.png", type: "image/png" });
+    assert.equal((await storedAsset(typedBlob.fileName)).type, "image/png");
     // @ts-expect-error a string is not a file
     await assert.rejects(uploadFile(api, "a.jpg", { name: "a.jpg" }), /must be a Blob, a File or bytes/);
     // @ts-expect-error misspelt
@@ -518,6 +578,84 @@ describe("uploads", () => {
   });
 });
 
+describe("batchUpload against an odd API", () => {
+  /** A typed client whose answers `rewrite` may replace (by path), counting requests after `stop()`. */
+  async function odd(rewrite: (url: URL, response: Response) => Promise<Response> | Response) {
+    let stopped = false;
+    let late = 0;
+    const { rapidata } = await standInClient({
+      fetch: async (input, init) => {
+        const url = new URL(input instanceof Request ? input.url : String(input));
+        if (url.pathname === "/connect/token") return await fetch(input, init);
+        if (stopped) late++;
+        return await rewrite(url, await fetch(input, init));
+      },
+    });
+    return { api: typed(rapidata), stop: () => void (stopped = true), late: () => late };
+  }
+  const urls = (n: number) => Array.from({ length: n }, (_, i) => `https://example.com/${i}.jpg`);
+
+  it("after the first failure no further request starts", async () => {
+    let results = 0;
+    const { api, stop, late } = await odd((url, response) =>
+      /^\/asset\/batch-upload\/batch-/.test(url.pathname) && ++results === 1
+        ? Response.json({ title: "gone" }, { status: 404 })
+        : response
+    );
+    await assert.rejects(batchUpload(api, urls(20), { chunkSize: 1, concurrency: 2, interval: 5 }), /HTTP 404/);
+    stop();
+    await new Promise((resolve) => setTimeout(resolve, 100)); // room for stragglers to show
+    assert.equal(late(), 0);
+  });
+
+  it("trusts each batch's own status, not a group's: a batch still Processing is waited for", async () => {
+    let ids: string[] = [];
+    const { api } = await odd((url, response) => {
+      if (url.pathname === "/asset/batch-upload/status") {
+        ids = url.searchParams.getAll("batchUploadIds");
+        // Claims the group is over while naming only one of its batches as finished.
+        return Response.json({
+          status: "Aborted",
+          totalCount: 2,
+          completedCount: 0,
+          failedCount: 0,
+          completedBatches: [ids[0]],
+        });
+      }
+      return response;
+    });
+    const result = await batchUpload(api, urls(2), { chunkSize: 1, interval: 5 });
+    assert.deepEqual(result.items.map((item) => item.ok), [true, true]);
+    assert.equal(ids.length, 2);
+  });
+
+  it("unreadable answers fail their URLs with a reason; URLs the API rewrites are matched by position", async () => {
+    let created = 0;
+    const { api } = await odd(async (url, response) => {
+      if (url.pathname === "/asset/batch-upload" && ++created === 2) return Response.json({});
+      if (/^\/asset\/batch-upload\/batch-/.test(url.pathname)) {
+        const result = await response.json() as { items: { url: string }[] };
+        for (const item of result.items) item.url = item.url.replace("https://", "HTTPS://"); // normalised
+        return Response.json(result);
+      }
+      return response;
+    });
+    const result = await batchUpload(api, urls(4), { chunkSize: 2, concurrency: 1, interval: 5, failureTolerance: 1 });
+    assert.deepEqual(result.items.map((item) => item.ok), [true, true, false, false]);
+    assert.match(result.items[2]!.error!, /without a batchUploadId/);
+  });
+
+  it("the stand-in: an aborted batch leaves its URLs Pending; an id with a bad escape is a 404", async () => {
+    const { api } = await setup();
+    const { batchUploadId } = await api.post("/asset/batch-upload", { urls: urls(2) });
+    await api.post("/asset/batch-upload/{batchUploadId}/abort", undefined, { path: { batchUploadId } });
+    const after = await api.get("/asset/batch-upload/{batchUploadId}", { path: { batchUploadId } });
+    assert.equal(after.status, "Aborted");
+    assert.deepEqual(after.items.map((item) => item.status), ["Pending", "Pending"]);
+    await assert.rejects(api.client.get("/order/%E0%A4%A"), (e: RapidataApiError) => e.status === 404);
+  });
+});
+
 describe("downloadResults", () => {
   it("gives the results file of a job or an order as a Response", async () => {
     const { api } = await setup();
@@ -545,6 +683,23 @@ describe("downloadResults", () => {
     await reader.cancel();
     const sent = (await progress(jobId)).bytesSent;
     assert.ok(sent < size / 16, `only what was read (and buffered on the way) was made: ${sent} B`);
+  });
+
+  it("an abort ends the download's body, also from the stand-in in process", async () => {
+    // Vercel's Edge runtime has no AbortSignal.any: there the signal ends the request up to its headers only.
+    if (runtime === "edge") return;
+    const standIn = createStandIn();
+    const api = typed(createClient({ ...standIn.addClient(), fetch: standIn.fetch }));
+    const jobId = standIn.addJob({ states: ["Completed"], resultsBytes: 1024 ** 3 });
+    const controller = new AbortController();
+    const response = await downloadResults(api, "job", jobId, { signal: controller.signal });
+    const reader = response.body!.getReader();
+    await reader.read();
+    controller.abort();
+    await assert.rejects(async () => {
+      for (;;) if ((await reader.read()).done) break;
+    }, isAbort);
+    assert.ok(standIn.progress(jobId)!.bytesSent < 1024 ** 3 / 16);
   });
 
   it("a refusal is a RapidataApiError; misuse a TypeError", async () => {

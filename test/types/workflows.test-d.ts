@@ -67,6 +67,10 @@ export function pathsThatAreNotPagedDoNotCompile() {
   paginate(api, "/orders", { query: { page: 2 } });
   // @ts-expect-error a filter that /orders does not have
   paginate(api, "/orders", { query: { name: { eq: "x" } } });
+  // @ts-expect-error search is a required query parameter of this path
+  paginate(api, "/leaderboard/faucet/replicate/models");
+  // @ts-expect-error …also when other options are given
+  paginate(api, "/leaderboard/faucet/replicate/models", { limit: 5 });
   // @ts-expect-error models pages have no page size
   paginate(api, "/leaderboard/faucet/replicate/models", { query: { search: "x" }, pageSize: 5 });
 }
