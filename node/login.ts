@@ -136,7 +136,7 @@ export async function login(options: LoginOptions = {}): Promise<StoredCredentia
       throw failure(`${what} answered HTTP ${response.status}`);
     }
     try {
-      return await race(requestTimeout, late, signal, () => response.json(), true) as Record<string, unknown>;
+      return await race(requestTimeout, late, signal, () => response.json(), null) as Record<string, unknown>;
     } catch (error) {
       if (error instanceof RapidataError || signal?.aborted) throw error;
       throw failure(`${what} answered with something that is not JSON`);

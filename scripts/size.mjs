@@ -4,8 +4,9 @@
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 
-// 10240 B until 0.1.0; issue 12 (token pipeline) and issue 14 (audience) may add up to 11264 B, not more.
-const LIMIT = 11264;
+// 10240 B until 0.1.0; issue 12 (token pipeline) and issue 14 (audience) added up to 11264 B; issue 17
+// (hot path: half the per-call cost, `timeout: false`) may add up to 256 B more, not more.
+const LIMIT = 11520;
 /** The gzip size of the same bundle at 0.1.0 (git e4e9b6e), for the report. */
 const BASELINE = { version: "0.1.0", gzip: 10239 };
 /** Changes since, each measured when it landed (gzip B): the report lists them. */
@@ -25,6 +26,10 @@ const CHANGES = [
   ["issue 13 after review: stream bodies checked, the caller's signal on fetch() bodies, token characters", +114],
   ["issue 14 after review: the audience mark in the shared cache, scope in stores, the challenge's reason", +79],
   ["renewal leases on stores with an atomic add (issue 15)", +150],
+  [
+    "hot path (issue 17): fresh tokens without a promise, 2xx bodies read whole on the attempt's signal, timeout: false",
+    +205,
+  ],
 ];
 /** What each module of the bundle is for: the report prints what each costs. */
 const FEATURES = {

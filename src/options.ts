@@ -102,10 +102,12 @@ export interface ClientOptions {
   leeway?: number;
   /**
    * Milliseconds one HTTP attempt may take (token request or API call, each redirect hop); a JSON
-   * helper allows the same again for reading the body.
+   * helper allows the same again for reading the body. `false`: API calls get no timeout of their own
+   * (no signal is made unless you pass one: bound them with your `signal`); token requests, which
+   * every caller shares, keep 30 s.
    * @default 30000
    */
-  timeout?: number;
+  timeout?: number | false;
   /**
    * The `fetch` every request of this client goes through.
    * @default globalThis.fetch
@@ -213,11 +215,13 @@ export interface ResolvedOptions {
 /** What the transport needs. @internal */
 export interface TransportSettings {
   readonly fetch: typeof fetch;
-  /** Milliseconds per attempt. */
-  readonly timeout: number;
+  /** Milliseconds per attempt; `undefined`: none (`timeout: false`). */
+  readonly timeout: number | undefined;
   readonly apiOrigin: string;
   /** Extra headers of every API call (never an Authorization). */
   readonly headers: Headers;
+  /** The platform's `fetch` (no `fetch` option): aborting its signal ends an answer's body too. */
+  readonly native: boolean;
 }
 
 function optionalNumber(value: unknown, field: string, fallback: number, min = 0): number {
@@ -279,7 +283,10 @@ export function resolveOptions(options: ClientOptions, runtime: Runtime = {}): R
     invalidOption("clientAuthentication", `must be "client_secret_basic" or "client_secret_post"`);
   }
   const leeway = optionalNumber(options.leeway, "leeway", DEFAULTS.leeway);
-  const timeout = Math.min(optionalNumber(options.timeout, "timeout", DEFAULTS.timeout, 1), 2_147_483_647);
+  const timeout = options.timeout === false
+    ? undefined
+    : Math.min(optionalNumber(options.timeout, "timeout", DEFAULTS.timeout, 1), 2_147_483_647);
+  const tokenTimeout = timeout ?? DEFAULTS.timeout;
   let headers: Headers;
   try {
     headers = new Headers(options.headers);
@@ -308,7 +315,7 @@ export function resolveOptions(options: ClientOptions, runtime: Runtime = {}): R
       scope: options.scope?.trim().replace(/\s+/g, " ") ?? DEFAULTS.scope,
       clientAuthentication,
       fetch: fetcher,
-      timeout,
+      timeout: tokenTimeout,
       now,
     })
     : undefined;
@@ -317,8 +324,8 @@ export function resolveOptions(options: ClientOptions, runtime: Runtime = {}): R
     grant,
     fixed: token === undefined ? undefined : Object.freeze({ token, expiresAt: expiresAt * 1000 }),
     // An owner that lives has settled its attempt (or announced a wait) by `stallAfter`.
-    renewal: Object.freeze({ leeway, stallAfter: Math.min(timeout, DEFAULTS.stallCap) + 100 }),
-    transport: Object.freeze({ fetch: fetcher, timeout, apiOrigin: endpoints.apiOrigin, headers }),
+    renewal: Object.freeze({ leeway, stallAfter: Math.min(tokenTimeout, DEFAULTS.stallCap) + 100 }),
+    transport: Object.freeze({ fetch: fetcher, timeout, apiOrigin: endpoints.apiOrigin, headers, native: !userFetch }),
     retry: Object.freeze({
       limit: optionalNumber(retry.limit, "retry.limit", DEFAULTS.retry.limit),
       delay: optionalNumber(retry.delay, "retry.delay", DEFAULTS.retry.delay),

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { guard } from "./deadline.ts";
+
 /** A body as read: its text, and whether it was cut at the limit. @internal */
 export interface ReadBody {
   readonly text: string;
@@ -14,23 +16,33 @@ export interface ReadBody {
 
 /**
  * The body of `response` as text, read through a reader that can be cancelled: at most `limit` bytes
- * (beyond them the stream is cancelled and the result is marked `truncated`). An abort of `signal`
- * cancels the stream, releasing the connection, and rejects with its reason. @internal
+ * (beyond them the stream is cancelled and the result is marked `truncated`). An abort of `signal`, or
+ * `timeout` ms passing (then `expired()` is the reason), cancels the stream, releasing the connection,
+ * and rejects with the reason. No signal of its own: a timer and a listener. @internal
  */
-export async function readText(response: Response, limit = Infinity, signal?: AbortSignal): Promise<ReadBody> {
+export async function readText(
+  response: Response,
+  limit = Infinity,
+  signal?: AbortSignal,
+  timeout?: number,
+  expired?: () => unknown,
+): Promise<ReadBody> {
   const body = response.body;
   if (body === null) return { text: "", truncated: false };
   signal?.throwIfAborted();
   const reader = body.getReader();
-  const cancel = () => void reader.cancel(signal!.reason).catch(() => {});
-  signal?.addEventListener("abort", cancel);
+  let stopped: { reason: unknown } | undefined;
+  const cleanup = guard(timeout, expired, signal, (reason) => {
+    stopped = { reason };
+    void reader.cancel(reason).catch(() => {});
+  });
   const decoder = new TextDecoder();
   let text = "";
   let size = 0;
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      signal?.throwIfAborted(); // a cancelled read ends as if the body were complete
+      if (stopped) throw stopped.reason; // a cancelled read ends as if the body were complete
       if (done) return { text: text + decoder.decode(), truncated: false };
       size += value.byteLength;
       if (size > limit) {
@@ -41,7 +53,7 @@ export async function readText(response: Response, limit = Infinity, signal?: Ab
       text += decoder.decode(value, { stream: true });
     }
   } finally {
-    signal?.removeEventListener("abort", cancel);
+    cleanup();
     reader.releaseLock();
   }
 }

@@ -35,7 +35,7 @@ export interface RetryPolicy {
  * settles, so the timer is the only way it ends well. @internal
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return race(ms, () => ELAPSED, signal, () => new Promise<void>(() => {}), true).catch((error: unknown) => {
+  return race(ms, () => ELAPSED, signal, () => new Promise<void>(() => {}), null).catch((error: unknown) => {
     if (error !== ELAPSED) throw error;
   });
 }
@@ -87,12 +87,18 @@ export async function withRetries<T extends object>(
     const status = response?.status;
     // Our attempts wrap every platform error (as ERR_NETWORK) except the caller's abort.
     const code = error instanceof RapidataError ? error.code : undefined;
-    // Exponential backoff with full jitter, unless the server said how long to wait.
-    const after = response && parseRetryAfter(response.headers.get("retry-after"), policy.now());
-    const delay = Math.round(Math.min(after ?? Math.random() * policy.delay * 2 ** (retry - 1), policy.maxDelay));
-    const again = retry <= policy.limit && retryable(status, code === "ERR_NETWORK" || code === "ERR_TIMEOUT", error);
-    if (!again || policy.now() + delay >= (options.deadline ?? Infinity)) {
-      if (again) options.cut?.(); // only the deadline stopped it
+    let again = retry <= policy.limit && retryable(status, code === "ERR_NETWORK" || code === "ERR_TIMEOUT", error);
+    let delay = 0;
+    if (again) { // (the delay is worked out only for a retry: not on every call's answer)
+      // Exponential backoff with full jitter, unless the server said how long to wait.
+      const after = response && parseRetryAfter(response.headers.get("retry-after"), policy.now());
+      delay = Math.round(Math.min(after ?? Math.random() * policy.delay * 2 ** (retry - 1), policy.maxDelay));
+      if (policy.now() + delay >= (options.deadline ?? Infinity)) {
+        options.cut?.(); // only the deadline stopped it
+        again = false;
+      }
+    }
+    if (!again) {
       if (result) return result;
       throw error;
     }

@@ -91,11 +91,10 @@ export async function exchange(
   url: URL,
   init: ExchangeInit | undefined,
   request?: Request,
-): Promise<{ response: Response; bearer?: string }> {
+): Promise<{ response: Response; bearer?: string; attempt?: AbortController }> {
   const { settings, retry, source } = transport;
   if (url.origin !== settings.apiOrigin) return { response: await settings.fetch(request ?? url, init) };
-  const pick = <K extends "method" | "headers" | "redirect" | "signal">(key: K) => init?.[key] ?? request?.[key];
-  let method = (pick("method") ?? "GET").toUpperCase();
+  let method = (init?.method ?? request?.method ?? "GET").toUpperCase();
   let body = init?.body ?? null;
   if (init?.body === undefined && request?.body && method !== "GET" && method !== "HEAD") {
     body = await request.arrayBuffer(); // read once so the body can be replayed
@@ -107,15 +106,20 @@ export async function exchange(
     if (body.locked) throw new TypeError("The request body is a locked stream: it is being read already");
     new Request(url.href, { method, body, duplex: "half" } as RequestInit);
   }
-  const redirect = pick("redirect") ?? "follow";
-  const signal = pick("signal") ?? undefined;
-  const headers = new Headers(pick("headers"));
+  const redirect = init?.redirect ?? request?.redirect ?? "follow";
+  const signal = init?.signal ?? request?.signal ?? undefined;
+  const given = init?.headers ?? request?.headers;
+  const headers = new Headers(given);
   for (const [name, value] of settings.headers) if (!headers.has(name)) headers.set(name, value);
   headers.set("x-client", X_CLIENT);
   const idempotent = IDEMPOTENT.includes(method) || headers.has("idempotency-key");
   const tokenRequest = { signal, deadline: init?.deadline, waitUntil: init?.waitUntil };
-  let token = headers.has("authorization") ? undefined : await source.token(tokenRequest);
+  // A fresh cached token is taken as it is (no promise); anything else goes through the cache.
+  let token = headers.has("authorization") ? undefined : source.fresh?.() ?? await source.token(tokenRequest);
   let bearer = token; // on the current hop: `headers` carries it as Authorization
+  // The last hop's own controller: aborting it ends the body of the answer too (the JSON helpers'
+  // deadline for reading it needs no signal of its own).
+  let last: AbortController | undefined;
 
   /** One attempt, following redirects; leaves `url`, `method`, `body` and `bearer` as sent last. */
   async function send(): Promise<Response> {
@@ -135,7 +139,12 @@ export async function exchange(
             // The caller's signal also reaches the body after the headers (as with fetch): aborting
             // closes the connection. The attempt's own signal ends the attempt on a timeout.
             // (Where AbortSignal.any is missing, as in Vercel's Edge runtime, the attempt's signal only.)
-            signal: signal && AbortSignal.any ? AbortSignal.any([signal, attemptSignal!]) : attemptSignal,
+            // (No timeout: the caller's signal alone.)
+            signal: !attemptSignal
+              ? signal
+              : signal && AbortSignal.any
+              ? AbortSignal.any([signal, attemptSignal])
+              : attemptSignal,
             // A stream body needs `duplex` (Node, Deno); without one the member stays out.
             ...(body instanceof ReadableStream && { duplex: "half" }),
           };
@@ -145,6 +154,7 @@ export async function exchange(
           });
         },
         url.origin,
+        last = new AbortController(),
       );
       const { status } = response;
       const location = response.headers.get("location");
@@ -172,7 +182,7 @@ export async function exchange(
       if (next.origin !== url.origin) {
         bearer = undefined;
         // Worked out here, not per call: the defaults the caller did not set itself are ours.
-        const own = new Headers(pick("headers"));
+        const own = new Headers(given);
         for (const [name] of settings.headers) if (!own.has(name)) headers.delete(name);
         for (const name of LEFT_BEHIND) headers.delete(name);
       }
@@ -209,5 +219,5 @@ export async function exchange(
       response = await attempt();
     }
   }
-  return { response, bearer: token };
+  return { response, bearer: token, attempt: last };
 }

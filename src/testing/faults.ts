@@ -13,6 +13,8 @@ export type Fault =
   | { kind: "reset"; times?: number }
   /** Status and headers arrive, then the connection drops in the middle of the body. */
   | { kind: "reset-mid-body"; status?: number; times?: number }
+  /** A 200 whose JSON body never ends: a chunk every few milliseconds until the request is aborted. */
+  | { kind: "endless-body"; times?: number }
   /** Answer normally, but only after `ms` milliseconds (or when the request is aborted). */
   | { kind: "delay"; ms: number; times?: number };
 
@@ -62,6 +64,23 @@ export async function playFault(fault: Fault, request: Request): Promise<Respons
         },
       });
       return new Response(body, { status: fault.status ?? 200, headers: { "content-type": "application/json" } });
+    }
+    case "endless-body": {
+      const chunk = new TextEncoder().encode("1,");
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode("["));
+          request.signal.addEventListener("abort", () => controller.error(request.signal.reason), { once: true });
+        },
+        pull: (controller) =>
+          new Promise<void>((resolve) =>
+            setTimeout(() => {
+              if (!request.signal.aborted) controller.enqueue(chunk);
+              resolve();
+            }, 5)
+          ),
+      }, { highWaterMark: 0 });
+      return new Response(body, { status: 200, headers: { "content-type": "application/json" } });
     }
     case "delay":
       await new Promise<void>((resolve) => {

@@ -189,7 +189,7 @@ export class TokenCache {
         if (!woken && untilDeadline < patience) [patience, woken] = [Math.max(0, untilDeadline), true];
         try {
           const first = Promise.race([flight.landed, arrival]);
-          const token = await race(patience, () => ELAPSED, request.signal, () => first, true);
+          const token = await race(patience, () => ELAPSED, request.signal, () => first, null);
           if (owned && flight.settled) await finish(flight, request.waitUntil ?? settings.waitUntil);
           return token;
         } catch (error) {

@@ -154,6 +154,11 @@ export function clientCredentialsSource(
   return {
     cached,
     token: async (request) => (await cached(request)).token,
+    // Valid and not yet due for renewal: nothing to do but hand it out.
+    fresh: () => {
+      const current = key === undefined ? undefined : cache.peek(key);
+      return current && cacheSettings.now() < renewAt(current, cacheSettings.leeway) ? current.token : undefined;
+    },
     async rejected(token) {
       key ??= await cacheKey(grant);
       cache.reject(key, token);

@@ -29,6 +29,11 @@ export interface TokenSource {
   /** A token for this call. Never a token this source was told is rejected. */
   token(request?: TokenRequest): Promise<string>;
   /**
+   * The token {@link TokenSource.token} would give at once with nothing else to do (cached, fresh, not
+   * due for renewal), without a promise; `undefined` sends the caller to `token`. The hot path.
+   */
+  fresh?(): string | undefined;
+  /**
    * The API rejected `token` (a 401): forget it in every layer (memory, shared store, broker), so that
    * the next {@link TokenSource.token} gives another one.
    */
@@ -59,6 +64,7 @@ export function fixedTokenSource(
       now() >= expiresAt
         ? Promise.reject(new RapidataAuthError("ERR_TOKEN_EXPIRED", `The fixed "token" has expired`))
         : Promise.resolve(token),
+    fresh: () => now() < expiresAt ? token : undefined,
     rejected: () => Promise.resolve(),
     renewable: false,
     lacksAudience: (rejected) => rejected === token && !!lacking,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { RapidataApiError } from "../../mod.ts";
-import { type Echo, eventually, standInClient } from "../support/control.ts";
+import { type Echo, eventually, injectFaults, standInClient } from "../support/control.ts";
 import { describe, it } from "../support/harness.ts";
 
 describe("JSON helpers", () => {
@@ -184,5 +184,71 @@ describe("JSON helpers: bodies are bounded and released", () => {
     const error = await rapidata.get("/order/x").catch((e: unknown) => e);
     assert.ok(error instanceof RapidataApiError);
     assert.deepEqual([error.truncated, (error.details as { detail: string }).detail], [false, "no order"]);
+  });
+});
+
+describe("JSON helpers with the platform's fetch: the body read under the timeout and the caller's signal", () => {
+  it("a body still streaming at the timeout ends the call with the RapidataTimeoutError", async () => {
+    const { rapidata, creds } = await standInClient({ timeout: 300, retry: false });
+    await injectFaults(creds.clientId, { api: [{ kind: "endless-body" }] });
+    const error = await rapidata.get("/orders").catch((e: Error) => e);
+    assert.equal((error as Error).name, "RapidataTimeoutError");
+    assert.deepEqual((await rapidata.get<{ page: number }>("/orders")).page, 1); // and the client goes on
+  });
+
+  it("a caller's abort during the body read ends the call, with and without a timeout", async () => {
+    for (const timeout of [30_000, false] as const) {
+      const { rapidata, creds } = await standInClient({ timeout });
+      await injectFaults(creds.clientId, { api: [{ kind: "endless-body" }] });
+      const controller = new AbortController();
+      const call = rapidata.get("/orders", { signal: controller.signal }).catch((e: Error) => e);
+      setTimeout(() => controller.abort(), 50);
+      assert.equal(((await call) as Error).name, "AbortError", `timeout ${timeout}`);
+    }
+  });
+});
+
+describe("timeout: false", () => {
+  /** A client whose fetch notes the signal each API request got. */
+  async function noting(options: { timeout?: number | false } = {}) {
+    const signals: (AbortSignal | null | undefined)[] = [];
+    const { rapidata, creds } = await standInClient({
+      ...options,
+      fetch: (input, init) => {
+        if (!String(input).endsWith("/connect/token")) signals.push(init?.signal);
+        return fetch(input, init);
+      },
+    });
+    return { rapidata, creds, signals };
+  }
+
+  it("hands fetch no signal of its own: none, or exactly the caller's", async () => {
+    const { rapidata, signals } = await noting({ timeout: false });
+    await (await rapidata.fetch("/orders")).arrayBuffer();
+    await rapidata.get("/orders");
+    const controller = new AbortController();
+    await rapidata.get("/orders", { signal: controller.signal });
+    assert.deepEqual(signals.slice(0, 2), [undefined, undefined]);
+    assert.equal(signals[2], controller.signal);
+
+    const timed = await noting();
+    await timed.rapidata.get("/orders");
+    assert.ok(timed.signals[0] instanceof AbortSignal, "by default each attempt has its timeout signal");
+  });
+
+  it("waits for a slow answer that the default timeout would end, and still retries and replays", async () => {
+    const slow = await noting({ timeout: false });
+    await injectFaults(slow.creds.clientId, { api: [{ kind: "delay", ms: 400 }] });
+    assert.equal((await slow.rapidata.get<{ page: number }>("/orders")).page, 1);
+
+    const bounded = await noting({ timeout: 100 });
+    await injectFaults(bounded.creds.clientId, { api: [{ kind: "delay", ms: 400, times: 10 }] });
+    const error = await bounded.rapidata.get("/orders", { deadline: Date.now() }).catch((e: Error) => e);
+    assert.equal((error as Error).name, "RapidataTimeoutError");
+
+    const retried = await noting({ timeout: false });
+    await injectFaults(retried.creds.clientId, { api: [{ status: 503, headers: { "retry-after": "0" } }] });
+    assert.equal((await retried.rapidata.get<{ page: number }>("/orders")).page, 1);
+    assert.equal(retried.signals.length, 2);
   });
 });

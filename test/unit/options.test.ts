@@ -133,6 +133,15 @@ describe("resolveOptions: defaults", () => {
     assert.equal(resolved.grant!.timeout, 2_147_483_647);
   });
 
+  it("timeout: false leaves API calls without a timeout; token requests keep 30 s", () => {
+    const resolved = resolveOptions({ ...creds, timeout: false });
+    assert.equal(resolved.transport.timeout, undefined);
+    assert.equal(resolved.grant!.timeout, 30_000);
+    assert.equal(resolved.renewal.stallAfter, 5_100);
+    assert.equal(resolved.transport.native, true);
+    assert.equal(resolveOptions({ ...creds, fetch: (input) => fetch(input) }).transport.native, false);
+  });
+
   it("normalises the whitespace of scope", () => {
     const cases: [string, string][] = [
       ["  openid   api ", "openid api"],
@@ -384,7 +393,7 @@ describe("resolveOptions: misuse", () => {
   });
 
   it("refuses a timeout below 1, NaN or infinite", () => {
-    for (const timeout of [0, 0.5, -1, Number.NaN, Infinity, "1000"]) {
+    for (const timeout of [0, 0.5, -1, Number.NaN, Infinity, "1000", true]) {
       refuses({ ...creds, timeout }, "timeout", /must be a finite number >= 1/);
     }
   });
