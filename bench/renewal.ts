@@ -60,7 +60,7 @@ export async function renewalUnderLoad(base?: string): Promise<{ rows: RenewalRo
     await control(`faults?client_id=${encodeURIComponent(creds.clientId)}`, {
       token: [{ kind: "delay", ms: TOKEN_DELAY, times: -1 }],
     });
-    return creds;
+    return { clientId: creds.clientId, clientSecret: creds.clientSecret }; // what createClient takes
   };
   const tokenRequests = async (id: string) =>
     (await control<StandInStats>(`stats?client_id=${encodeURIComponent(id)}`)).tokenRequests;

@@ -174,7 +174,7 @@ export function createClientFor(
             truncated: false,
           }))
         : readText(response, response.ok ? Infinity : ERROR_BODY_LIMIT, options.signal, timeout, expired)).catch(
-          failure("API request", url.origin, options.signal),
+          failure("API request", url, options.signal),
         );
     const what = `Rapidata API ${method} ${url.pathname}`;
     const hidden = [...secrets, bearer];

@@ -218,8 +218,8 @@ export interface TransportSettings {
   /** Milliseconds per attempt; `undefined`: none (`timeout: false`). */
   readonly timeout: number | undefined;
   readonly apiOrigin: string;
-  /** Extra headers of every API call (never an Authorization). */
-  readonly headers: Headers;
+  /** Extra headers of every API call (never an Authorization), as name-value pairs (cheaper than Headers). */
+  readonly headers: readonly (readonly [string, string])[];
   /** The platform's `fetch` (no `fetch` option): aborting its signal ends an answer's body too. */
   readonly native: boolean;
 }
@@ -325,7 +325,13 @@ export function resolveOptions(options: ClientOptions, runtime: Runtime = {}): R
     fixed: token === undefined ? undefined : Object.freeze({ token, expiresAt: expiresAt * 1000 }),
     // An owner that lives has settled its attempt (or announced a wait) by `stallAfter`.
     renewal: Object.freeze({ leeway, stallAfter: Math.min(tokenTimeout, DEFAULTS.stallCap) + 100 }),
-    transport: Object.freeze({ fetch: fetcher, timeout, apiOrigin: endpoints.apiOrigin, headers, native: !userFetch }),
+    transport: Object.freeze({
+      fetch: fetcher,
+      timeout,
+      apiOrigin: endpoints.apiOrigin,
+      headers: [...headers],
+      native: !userFetch,
+    }),
     retry: Object.freeze({
       limit: optionalNumber(retry.limit, "retry.limit", DEFAULTS.retry.limit),
       delay: optionalNumber(retry.delay, "retry.delay", DEFAULTS.retry.delay),

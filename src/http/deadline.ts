@@ -33,7 +33,13 @@ export function race<T>(
       reject(error);
     });
     // After a failure this settles nothing: the promise is already rejected.
-    pending.finally(cleanup).then(resolve, reject);
+    pending.then((value) => {
+      cleanup();
+      resolve(value);
+    }, (error: unknown) => {
+      cleanup();
+      reject(error);
+    });
   });
 }
 
@@ -87,7 +93,7 @@ export function withDeadline<T>(
   timeout: number | undefined,
   signal: AbortSignal | undefined,
   attempt: (signal?: AbortSignal) => Promise<T>,
-  where: string,
+  where: string | URL,
   own?: AbortController | null,
 ): Promise<T> {
   // No timeout: no signal of ours; the caller's, if any, still ends the wait.
@@ -103,9 +109,10 @@ export function withDeadline<T>(
  * they are; anything else (the platform's) as a `RapidataError` `ERR_NETWORK` (could not reach
  * `where`) with the platform's error as `cause`. @internal
  */
-export function failure(what: string, where: string, signal: AbortSignal | undefined): (cause: unknown) => never {
+export function failure(what: string, where: string | URL, signal: AbortSignal | undefined): (cause: unknown) => never {
   return (cause) => {
     if (cause instanceof RapidataError || signal?.aborted || MISTAKES.has(cause as object)) throw cause;
-    throw new RapidataError("ERR_NETWORK", `Rapidata ${what} failed: could not reach ${where}`, { cause });
+    const origin = typeof where === "string" ? where : where.origin; // (only here: a getter per call costs)
+    throw new RapidataError("ERR_NETWORK", `Rapidata ${what} failed: could not reach ${origin}`, { cause });
   };
 }

@@ -93,7 +93,8 @@ export async function exchange(
   request?: Request,
 ): Promise<{ response: Response; bearer?: string; attempt?: AbortController }> {
   const { settings, retry, source } = transport;
-  if (url.origin !== settings.apiOrigin) return { response: await settings.fetch(request ?? url, init) };
+  let href = url.href; // read once: URL getters are not free (workerd)
+  if (!href.startsWith(`${settings.apiOrigin}/`)) return { response: await settings.fetch(request ?? url, init) };
   let method = (init?.method ?? request?.method ?? "GET").toUpperCase();
   let body = init?.body ?? null;
   if (init?.body === undefined && request?.body && method !== "GET" && method !== "HEAD") {
@@ -104,7 +105,7 @@ export async function exchange(
   // (the platform's own where it checks; workerd does not check a locked one).
   if (body instanceof ReadableStream) {
     if (body.locked) throw new TypeError("The request body is a locked stream: it is being read already");
-    new Request(url.href, { method, body, duplex: "half" } as RequestInit);
+    new Request(href, { method, body, duplex: "half" } as RequestInit);
   }
   const redirect = init?.redirect ?? request?.redirect ?? "follow";
   const signal = init?.signal ?? request?.signal ?? undefined;
@@ -112,7 +113,6 @@ export async function exchange(
   const headers = new Headers(given);
   for (const [name, value] of settings.headers) if (!headers.has(name)) headers.set(name, value);
   headers.set("x-client", X_CLIENT);
-  const idempotent = IDEMPOTENT.includes(method) || headers.has("idempotency-key");
   const tokenRequest = { signal, deadline: init?.deadline, waitUntil: init?.waitUntil };
   // A fresh cached token is taken as it is (no promise); anything else goes through the cache.
   let token = headers.has("authorization") ? undefined : source.fresh?.() ?? await source.token(tokenRequest);
@@ -148,12 +148,12 @@ export async function exchange(
             // A stream body needs `duplex` (Node, Deno); without one the member stays out.
             ...(body instanceof ReadableStream && { duplex: "half" }),
           };
-          return settings.fetch(url.href, sent).catch((error: unknown) => {
-            isMistake(error, url.href, sent);
+          return settings.fetch(href, sent).catch((error: unknown) => {
+            isMistake(error, href, sent);
             throw error;
           });
         },
-        url.origin,
+        url,
         last = new AbortController(),
       );
       const { status } = response;
@@ -187,9 +187,12 @@ export async function exchange(
         for (const name of LEFT_BEHIND) headers.delete(name);
       }
       url = next;
+      href = next.href;
     }
   }
 
+  // Looked at only when a failure could be retried (not on every call).
+  const idempotent = () => IDEMPOTENT.includes(method) || headers.has("idempotency-key");
   const attempt = () =>
     withRetries(
       retry,
@@ -198,7 +201,7 @@ export async function exchange(
       // 429 / 503: the server did not process the request. The rest only when a repeat is harmless.
       (status, transient) =>
         isReplayableBody(body) &&
-        (status === 429 || status === 503 || (idempotent && (status === 502 || status === 504 || transient))),
+        (status === 429 || status === 503 || ((status === 502 || status === 504 || transient) && idempotent())),
       { signal, deadline: init?.deadline },
     );
   let response = await attempt();
