@@ -123,6 +123,21 @@ describe("clientCredentialsSource: tokens and the cache", () => {
     assert.equal(endpoint.state.requests, 2);
   });
 
+  it("fresh(): the cached token without a promise while nothing is due; nothing before, in the renewal window, or once rejected", async () => {
+    let now = NOW;
+    const endpoint = tokenEndpoint();
+    const source = clientCredentialsSource(settingsOf({ fetch: endpoint.fetch, now: () => now }), new TokenCache());
+    assert.equal(source.fresh?.(), undefined); // nothing cached yet
+    assert.equal(await source.token(), "token-1");
+    assert.equal(source.fresh?.(), "token-1");
+    now = NOW + 3_600_000 - 60_000; // the leeway window: a renewal is due, which only token() starts
+    assert.equal(source.fresh?.(), undefined);
+    now = NOW;
+    await source.rejected("token-1");
+    assert.equal(source.fresh?.(), undefined);
+    assert.equal(endpoint.state.requests, 1);
+  });
+
   it("keeps the current token when another token is rejected", async () => {
     const endpoint = tokenEndpoint();
     const source = clientCredentialsSource(settingsOf({ fetch: endpoint.fetch }), new TokenCache());

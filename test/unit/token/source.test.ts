@@ -31,6 +31,14 @@ describe("fixedTokenSource", () => {
     await assert.rejects(source.token({ deadline: 1 }), { code: "ERR_TOKEN_EXPIRED" });
   });
 
+  it("fresh(): the token without a promise until expiresAt", () => {
+    const time = clock(1_000);
+    const source = fixedTokenSource("fixed-token", 5_000, time.now);
+    assert.equal(source.fresh?.(), "fixed-token");
+    time.set(5_000);
+    assert.equal(source.fresh?.(), undefined);
+  });
+
   it("reads the clock on each call", async () => {
     const time = clock(10_000);
     const source = fixedTokenSource("t", 5_000, time.now);
