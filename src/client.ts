@@ -165,8 +165,9 @@ export function createClientFor(
     // error answer at most ERROR_BODY_LIMIT bytes. A body cut off mid-way is ERR_NETWORK too (the
     // platform's error is the cause).
     const expired = () => new RapidataTimeoutError("API request", timeout!);
+    // (`attempt` is missing for a URL of another host, sent as it is: its body goes to the reader.)
     const { text, truncated } =
-      await (response.ok && native
+      await (response.ok && native && (timeout === undefined || attempt)
         ? (timeout === undefined
           ? untilAborted(response.text(), options.signal)
           : race(timeout, expired, options.signal, () => response.text(), attempt)).then((text) => ({

@@ -98,7 +98,7 @@ export function withDeadline<T>(
 ): Promise<T> {
   // No timeout: no signal of ours; the caller's, if any, still ends the wait.
   return (timeout === undefined
-    ? untilAborted(attempt(), signal)
+    ? untilAborted(new Promise<T>((resolve) => (signal?.throwIfAborted(), resolve(attempt()))), signal)
     : race(timeout, () => new RapidataTimeoutError(what, timeout), signal, attempt, own)).catch(
       failure(what, where, signal),
     );

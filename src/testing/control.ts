@@ -9,6 +9,8 @@ import type { FaultPlan } from "./faults.ts";
 import { bodyText, json } from "./http.ts";
 import type { StandIn } from "./stand_in.ts";
 
+/** Endless bodies still streaming, per stand-in. */
+const streaming = new WeakMap<StandIn, Set<string>>();
 /** Releases of held token responses, per stand-in and client. */
 const releases = new WeakMap<StandIn, Map<string, () => void>>();
 
@@ -24,6 +26,29 @@ export async function control(standIn: StandIn, request: Request, url: URL): Pro
       const body = request.method === "GET" || request.method === "HEAD" ? "" : await bodyText(request);
       const headers = Object.fromEntries(request.headers);
       return json(status, { method: request.method, url: request.url, headers, body });
+    }
+    case "endless": {
+      // A body that never ends (no auth needed), counted while it streams: `?id=` names it, and
+      // `?id=…&open` answers whether it still streams.
+      const id = url.searchParams.get("id") ?? "";
+      let open = streaming.get(standIn) ?? new Set<string>();
+      streaming.set(standIn, open);
+      if (url.searchParams.has("open")) return json(200, { open: open.has(id) });
+      open.add(id);
+      const end = () => void open.delete(id);
+      request.signal.addEventListener("abort", end, { once: true });
+      const body = new ReadableStream<Uint8Array>({
+        start: (controller) => controller.enqueue(new TextEncoder().encode("[")),
+        pull: (controller) =>
+          new Promise<void>((resolve) =>
+            setTimeout(() => {
+              if (open.has(id)) controller.enqueue(new TextEncoder().encode("1,"));
+              resolve();
+            }, 5)
+          ),
+        cancel: end,
+      }, { highWaterMark: 0 });
+      return new Response(body, { headers: { "content-type": "application/json" } });
     }
     case "redirect": {
       const to = url.searchParams.get("to") ?? "/";

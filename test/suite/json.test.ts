@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { RapidataApiError } from "../../mod.ts";
+import { RapidataApiError, type RapidataError } from "../../mod.ts";
 import { type Echo, eventually, injectFaults, standInClient } from "../support/control.ts";
-import { describe, it } from "../support/harness.ts";
+import { describe, it, otherOriginUrl } from "../support/harness.ts";
 
 describe("JSON helpers", () => {
   it("get parses JSON and serialises query objects, arrays as repeated keys", async () => {
@@ -208,6 +208,19 @@ describe("JSON helpers with the platform's fetch: the body read under the timeou
   });
 });
 
+describe("JSON helpers: a full URL to another host", () => {
+  it("a body still streaming at the timeout ends the call, and its connection is closed", async () => {
+    const { rapidata } = await standInClient({ timeout: 300, retry: false });
+    const id = crypto.randomUUID();
+    const error = await rapidata.get(`${otherOriginUrl}/__stand-in/endless?id=${id}`).catch((e: Error) => e);
+    assert.equal((error as Error).name, "RapidataTimeoutError");
+    await eventually(
+      async () => !(await (await fetch(`${otherOriginUrl}/__stand-in/endless?id=${id}&open`)).json()).open,
+      "the endless body no longer streams",
+    );
+  });
+});
+
 describe("timeout: false", () => {
   /** A client whose fetch notes the signal each API request got. */
   async function noting(options: { timeout?: number | false } = {}) {
@@ -234,6 +247,21 @@ describe("timeout: false", () => {
     const timed = await noting();
     await timed.rapidata.get("/orders");
     assert.ok(timed.signals[0] instanceof AbortSignal, "by default each attempt has its timeout signal");
+  });
+
+  it("a fetch that throws at once is ERR_NETWORK, as with a timeout", async () => {
+    for (const timeout of [300, false] as const) {
+      const { rapidata } = await standInClient({
+        timeout,
+        retry: false,
+        fetch: (input, init) => {
+          if (String(input).endsWith("/connect/token")) return fetch(input, init);
+          throw new TypeError("boom");
+        },
+      });
+      const error = await rapidata.get("/orders").catch((e: RapidataError) => e);
+      assert.equal((error as RapidataError).code, "ERR_NETWORK", `timeout ${timeout}`);
+    }
   });
 
   it("waits for a slow answer that the default timeout would end, and still retries and replays", async () => {
