@@ -32,6 +32,7 @@ const CHANGES = [
   ],
   ["hot path (issue 17): URLs read once, extra headers as pairs (workerd's getters and iterators cost)", +37],
   ["issue 17 after review: other hosts' bodies through the reader, a fetch throwing at once is ERR_NETWORK", +21],
+  ["issue 17: a cancelled read that fails (workerd's bodies) ends with the timeout's reason", +4],
 ];
 /** What each module of the bundle is for: the report prints what each costs. */
 const FEATURES = {

@@ -167,7 +167,7 @@ export function createClientFor(
     const expired = () => new RapidataTimeoutError("API request", timeout!);
     // (`attempt` is missing for a URL of another host, sent as it is: its body goes to the reader.)
     const { text, truncated } =
-      await (response.ok && native && (timeout === undefined || attempt)
+      await (response.ok && native && attempt
         ? (timeout === undefined
           ? untilAborted(response.text(), options.signal)
           : race(timeout, expired, options.signal, () => response.text(), attempt)).then((text) => ({

@@ -41,8 +41,11 @@ export async function readText(
   let size = 0;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (stopped) throw stopped.reason; // a cancelled read ends as if the body were complete
+      // A cancelled read ends as if the body were complete, or (a platform's body, workerd) fails.
+      const { done, value } = await reader.read().catch((error: unknown) => {
+        throw stopped?.reason ?? error;
+      });
+      if (stopped) throw stopped.reason;
       if (done) return { text: text + decoder.decode(), truncated: false };
       size += value.byteLength;
       if (size > limit) {
