@@ -31,7 +31,7 @@ export async function control(standIn: StandIn, request: Request, url: URL): Pro
       // A body that never ends (no auth needed), counted while it streams: `?id=` names it, and
       // `?id=…&open` answers whether it still streams.
       const id = url.searchParams.get("id") ?? "";
-      let open = streaming.get(standIn) ?? new Set<string>();
+      const open = streaming.get(standIn) ?? new Set<string>();
       streaming.set(standIn, open);
       if (url.searchParams.has("open")) return json(200, { open: open.has(id) });
       open.add(id);
