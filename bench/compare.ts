@@ -1,15 +1,16 @@
 /**
  * `npx tsx bench/compare.ts <older checkout>`: the in-process cost per call (a fetch that returns a
  * ready Response) of this checkout against an older one, side by side in one run, on Node (the built
- * `dist/` of each; run `npm run build` in both first) and inside workerd (each one's
- * `bench/inprocess_worker.ts`, bundled). Prints the median ns per call and our own cost (above raw
+ * `dist/` of each; run `npm run build` in both first) and inside workerd (this checkout's
+ * `bench/inprocess_worker.ts` bundled on each checkout's `mod.ts`). Prints the median ns per call and our own cost (above raw
  * fetch given the same timeout signal). Not a test; not part of `npm run bench`.
  *
  *   git worktree add /tmp/before <ref> && (cd /tmp/before && ln -s "$PWD/../node_modules" . ; npm run build)
  */
 import { pathToFileURL } from "node:url";
 import { Miniflare } from "miniflare";
-import { bundleWorker } from "../test/support/bundle_worker.ts";
+import { build } from "esbuild";
+import { ready, withTimeoutSignal } from "./ready.ts";
 
 const before = process.argv[2];
 if (!before) throw new Error("usage: npx tsx bench/compare.ts <older checkout>");
@@ -17,24 +18,11 @@ const trees = { before, after: new URL("..", import.meta.url).pathname };
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
-const tokenBody = JSON.stringify({ access_token: "a.b.c", token_type: "Bearer", expires_in: 3600 });
-const ready: Fetch = (input) =>
-  Promise.resolve(
-    String(input).endsWith("/connect/token")
-      ? new Response(tokenBody, { headers: { "content-type": "application/json" } })
-      : new Response('{"ok":true}', { headers: { "content-type": "application/json" } }),
-  );
 globalThis.fetch = ready as typeof fetch; // the clients get it as the platform's fetch
 
 const cases: Record<string, () => Promise<unknown>> = {
   "raw fetch": () => ready("https://api.rapidata.ai/orders").then((r) => r.text()),
-  "raw fetch + timeout signal": () => {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), 30_000);
-    return ready("https://api.rapidata.ai/orders", { signal: controller.signal }).then((r) => r.text())
-      .finally(() => clearTimeout(timer));
-  },
+  "raw fetch + timeout signal": () => withTimeoutSignal(ready, "https://api.rapidata.ai/orders").then((r) => r.text()),
 };
 for (const [label, root] of Object.entries(trees)) {
   const { createClient } = await import(pathToFileURL(`${root}/dist/mod.js`).href);
@@ -57,7 +45,20 @@ if (process.env.NODE_ONLY) process.exit(0);
 
 const workers: Record<string, Miniflare> = {};
 for (const [label, root] of Object.entries(trees)) {
-  const script = await bundleWorker(pathToFileURL(`${root}/bench/inprocess_worker.ts`));
+  // This checkout's in-process Worker, on each checkout's client (`../mod.ts` resolved in `root`).
+  const script = (await build({
+    entryPoints: [new URL("inprocess_worker.ts", import.meta.url).pathname],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    conditions: ["workerd", "worker", "browser"],
+    write: false,
+    logLevel: "silent",
+    plugins: [{
+      name: "client-of",
+      setup: (b) => b.onResolve({ filter: /^\.\.\/mod\.ts$/ }, () => ({ path: `${root}/mod.ts` })),
+    }],
+  })).outputFiles[0]!.text;
   workers[label] = new Miniflare({ modules: true, script, compatibilityDate: "2026-04-01" });
 }
 const workerd: Record<string, number[]> = {};

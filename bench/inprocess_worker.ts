@@ -4,14 +4,8 @@
  * given what the client gives each attempt by default (an AbortController's signal and a timer).
  */
 import { createClient } from "../mod.ts";
+import { ready, withTimeoutSignal } from "./ready.ts";
 
-const tokenBody = JSON.stringify({ access_token: "a.b.c", token_type: "Bearer", expires_in: 3600 });
-const ready = (input: string | URL | Request, _init?: RequestInit) =>
-  Promise.resolve(
-    String(input).endsWith("/connect/token")
-      ? new Response(tokenBody, { headers: { "content-type": "application/json" } })
-      : new Response('{"ok":true}', { headers: { "content-type": "application/json" } }),
-  );
 // The clients get the ready Response as the platform's fetch, as a Worker runs them.
 globalThis.fetch = ready as typeof fetch;
 const rapidata = createClient({ clientId: "bench", clientSecret: "bench-secret" });
@@ -29,12 +23,8 @@ export default {
     const n = Number(new URL(request.url).searchParams.get("n") ?? "2000");
     const cases: Record<string, () => Promise<unknown>> = {
       "raw fetch (ready Response)": () => ready("https://api.rapidata.ai/orders").then((r) => r.text()),
-      "raw fetch + 30 s timeout signal": () => {
-        const controller = new AbortController();
-        const timer = setTimeout(() => controller.abort(), 30_000);
-        return ready("https://api.rapidata.ai/orders", { signal: controller.signal }).then((r) => r.text())
-          .finally(() => clearTimeout(timer));
-      },
+      "raw fetch + 30 s timeout signal": () =>
+        withTimeoutSignal(ready, "https://api.rapidata.ai/orders").then((r) => r.text()),
       "@rapidata/fetch fetch": () => rapidata.fetch("/orders").then((r) => r.text()),
       "@rapidata/fetch get": () => rapidata.get("/orders"),
     };

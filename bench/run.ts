@@ -19,9 +19,9 @@ import { createClient } from "../dist/mod.js";
 import type { StandInClient, StandInStats } from "../src/testing/mod.ts";
 import { bundleWorker } from "../test/support/bundle_worker.ts";
 import { tenantChurn, TENANTS } from "./churn.ts";
+import { type Fetch, ready, withTimeoutSignal } from "./ready.ts";
 import { CALLERS, EXPIRIES, LIFETIME, type RenewalRow, renewalUnderLoad, TOKEN_DELAY } from "./renewal.ts";
 
-type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 
 // The stand-in in its own process: the benchmark does not measure its own server.
@@ -126,12 +126,8 @@ const overhead: string[] = [];
     fetch(input, { ...init, headers: { authorization: `Bearer ${staticToken}` } });
   // What the client's per-attempt timeout costs on this runtime: an AbortController, a timer and a
   // signal handed to fetch, as the client does for each attempt by default.
-  const rawWithTimeout: Fetch = (input, init) => {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), 30_000);
-    return fetch(input, { ...init, headers: { authorization: `Bearer ${staticToken}` }, signal: controller.signal })
-      .finally(() => clearTimeout(timer));
-  };
+  const rawWithTimeout: Fetch = (input, init) =>
+    withTimeoutSignal(fetch, String(input), { ...init, headers: { authorization: `Bearer ${staticToken}` } });
   const timed = createClient({ ...await newClient(), apiUrl: api, authUrl: base });
   const untimed = createClient({ ...await newClient(), apiUrl: api, authUrl: base, timeout: false });
   const rows: [name: string, f: Fetch, baseline: string][] = [
@@ -180,25 +176,12 @@ const overhead: string[] = [];
 // get it as the platform's fetch (globalThis.fetch), as users run them; peers as their fetch option.
 const inProcess: string[] = [];
 {
-  const tokenBody = JSON.stringify({ access_token: "a.b.c", token_type: "Bearer", expires_in: 3600 });
-  const ready: Fetch = (input) =>
-    Promise.resolve(
-      String(input).endsWith("/connect/token")
-        ? new Response(tokenBody, { headers: { "content-type": "application/json" } })
-        : new Response('{"ok":true}', { headers: { "content-type": "application/json" } }),
-    );
   const platformFetch = globalThis.fetch;
   globalThis.fetch = ready as typeof fetch;
   const creds = { clientId: "bench", clientSecret: "bench-secret" } as StandInClient;
   const rapidata = createClient({ ...creds, apiUrl: base, authUrl: base });
   const untimed = createClient({ ...creds, apiUrl: base, authUrl: base, timeout: false });
-  const withSignal = () => {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), 30_000);
-    return ready(`${base}/orders`, { signal: controller.signal }).then((r) => r.text()).finally(() =>
-      clearTimeout(timer)
-    );
-  };
+  const withSignal = () => withTimeoutSignal(ready, `${base}/orders`).then((r) => r.text());
   const cases: Record<string, () => Promise<unknown>> = {
     "raw fetch (ready Response)": () => ready(`${base}/orders`).then((r) => r.text()),
     "raw fetch + 30 s timeout signal": withSignal,
