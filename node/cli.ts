@@ -137,7 +137,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     }
     // get | post | put | patch | delete
     if (rest.length !== 1) return usage(`"${command}" takes one PATH, such as /orders`);
-    const url = resolveUrl(rest[0], client.apiUrl); // the library's rule and message for a PATH
+    // The library's rule and message for a PATH.
+    const url = new URL(resolveUrl(rest[0], client.apiUrl, new URL(client.apiUrl).origin));
     target = url;
     for (const pair of values.query ?? []) {
       const at = pair.indexOf("=");

@@ -9,8 +9,8 @@ import { RapidataApiError, RapidataTimeoutError, redact } from "./errors.ts";
 import { readText } from "./http/body.ts";
 import { challengeOf } from "./http/challenge.ts";
 import { failure, race, untilAborted } from "./http/deadline.ts";
-import { exchange, forAudience, isReplayableBody, type Transport } from "./http/transport.ts";
-import { appendQuery, type Query, resolveUrl } from "./http/url.ts";
+import { exchange, forAudience, isReplayableBody, type Sent, type Transport } from "./http/transport.ts";
+import { type Query, resolveUrl, withQuery } from "./http/url.ts";
 import { showOnly } from "./internal/hide.ts";
 import { onlyKnown } from "./internal/known.ts";
 import { type ClientOptions, type ResolvedOptions, resolveOptions, type Runtime } from "./options.ts";
@@ -136,15 +136,14 @@ export function createClientFor(
     scope: resolved.grant?.scope,
   },
 ): RapidataClient {
-  const { apiUrl, tokenEndpoint } = resolved.endpoints;
+  const { apiUrl, apiOrigin, tokenEndpoint } = resolved.endpoints;
   const transport: Transport = { settings: resolved.transport, retry: resolved.retry, source };
   const { timeout, native } = resolved.transport;
   const secrets = [resolved.grant?.clientSecret, resolved.fixed?.token];
 
   async function json<T>(method: string, path: string, options: RequestOptions = {}, body?: unknown): Promise<T> {
     onlyKnown(options, REQUEST_OPTIONS, method.toLowerCase());
-    const url = resolveUrl(path, apiUrl);
-    appendQuery(url, options.query);
+    const href = withQuery(resolveUrl(path, apiUrl, apiOrigin), options.query);
     const headers = new Headers(options.headers);
     // JSON unless it is something `fetch` sends as it is (a string is JSON-encoded too) or no body at all.
     const encode =
@@ -152,12 +151,9 @@ export function createClientFor(
     if (!headers.has("accept")) headers.set("accept", "application/json");
     if (encode && !headers.has("content-type")) headers.set("content-type", "application/json");
     const payload = encode ? JSON.stringify(body) : body as BodyInit | undefined ?? null;
-    const { response, bearer, attempt } = await exchange(transport, url, {
-      ...options,
-      method,
-      headers,
-      body: payload,
-    });
+    const sent: Sent = {};
+    const response = await exchange(transport, href, { ...options, method, headers, body: payload }, undefined, sent);
+    const { bearer, attempt } = sent;
     // The body gets the timeout again. From the platform's fetch a 2xx is read whole (`text()`, the
     // fastest way: a reader costs ~20 µs a call in workerd); the attempt's own signal, aborted by the
     // timeout or the caller, ends it and closes the connection. Anything else is read through a reader
@@ -175,9 +171,11 @@ export function createClientFor(
             truncated: false,
           }))
         : readText(response, response.ok ? Infinity : ERROR_BODY_LIMIT, options.signal, timeout, expired)).catch(
-          failure("API request", url, options.signal),
+          (cause: unknown) => {
+            throw failure("API request", new URL(href), options.signal, cause);
+          },
         );
-    const what = `Rapidata API ${method} ${url.pathname}`;
+    const what = () => `Rapidata API ${method} ${new URL(href).pathname}`; // (for errors only: a parse costs)
     const hidden = [...secrets, bearer];
     if (!response.ok) {
       let details: unknown = text ? redact(text, hidden) : undefined;
@@ -201,7 +199,7 @@ export function createClientFor(
       if (bearer !== undefined && forAudience(response, bearer, source)) {
         throw new RapidataApiError(
           "ERR_AUDIENCE",
-          `${what} refused the token (HTTP 401${message ? `: ${message}` : ""}): it lacks the audience ` +
+          `${what()} refused the token (HTTP 401${message ? `: ${message}` : ""}): it lacks the audience ` +
             `${resolved.audience}. Request the "api" scope (for example scope: "openid email api")`,
           response,
           extra,
@@ -209,7 +207,7 @@ export function createClientFor(
       }
       throw new RapidataApiError(
         "ERR_API_RESPONSE",
-        `${what} failed with HTTP ${response.status}${message ? `: ${message}` : ""}`,
+        `${what()} failed with HTTP ${response.status}${message ? `: ${message}` : ""}`,
         response,
         extra,
       );
@@ -220,7 +218,7 @@ export function createClientFor(
     } catch {
       throw new RapidataApiError(
         "ERR_API_BODY",
-        `${what} answered HTTP ${response.status} with a non-JSON body`,
+        `${what()} answered HTTP ${response.status} with a non-JSON body`,
         response,
         { secrets: hidden },
       );
@@ -228,14 +226,18 @@ export function createClientFor(
   }
 
   const client: RapidataClient = {
-    fetch: async (input, init) => {
-      // A `Request`, also one from another realm or `fetch` implementation.
-      const request =
-        typeof (input as Request | undefined)?.url === "string" && typeof (input as Request).method === "string"
-          ? input as Request
-          : undefined;
-      const url = resolveUrl(request ? request.url : input instanceof URL ? input.href : input, apiUrl);
-      return (await exchange(transport, url, init, request)).response;
+    fetch: (input, init) => {
+      try {
+        // A `Request`, also one from another realm or `fetch` implementation.
+        const request =
+          typeof (input as Request | undefined)?.url === "string" && typeof (input as Request).method === "string"
+            ? input as Request
+            : undefined;
+        const href = resolveUrl(request ? request.url : input instanceof URL ? input.href : input, apiUrl, apiOrigin);
+        return exchange(transport, href, init, request); // (no promise of its own: the direct path's)
+      } catch (error) {
+        return Promise.reject(error); // (a misuse: a rejection, as from fetch)
+      }
     },
     get: (path, options) => json("GET", path, options),
     post: (path, body, options) => json("POST", path, options, body),

@@ -9,110 +9,108 @@ import { RapidataError, RapidataTimeoutError } from "../errors.ts";
 /** What {@link race} rejects with after `ms` when the caller only waits (`() => ELAPSED`). @internal */
 export const ELAPSED = Symbol("elapsed");
 
-/**
- * Runs `attempt` and settles no later than `ms` or an abort of `signal`, even if `attempt` ignores its
- * signal: with `onTimeout()` as the rejection after `ms`, with the caller's `signal.reason` (an
- * `AbortError`) on abort. `attempt` gets a signal that aborts then: of `own` when given (the caller may
- * abort it later), none when `own` is `null` (it would not use one: a signal costs ~2.5 µs on Node 20).
- * Timer and listener are removed once settled. @internal
- */
-export function race<T>(
-  ms: number,
-  onTimeout: () => unknown,
-  signal: AbortSignal | undefined,
-  attempt: (signal?: AbortSignal) => Promise<T>,
-  own?: AbortController | null,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    signal?.throwIfAborted(); // rejects with the caller's reason; nothing is started
-    const controller = own === undefined ? new AbortController() : own ?? undefined;
-    // Started before the timer: if `attempt` throws, nothing is left behind.
-    const pending = attempt(controller?.signal);
-    const cleanup = guard(ms, onTimeout, signal, (error) => {
-      controller?.abort(error);
-      reject(error);
-    });
-    // After a failure this settles nothing: the promise is already rejected.
-    pending.then((value) => {
-      cleanup();
-      resolve(value);
-    }, (error: unknown) => {
-      cleanup();
-      reject(error);
-    });
-  });
+/** What {@link race} stops when it ends early: an `AbortController`, or anything that can be aborted. @internal */
+export interface Stoppable {
+  abort(reason: unknown): void;
+  readonly signal?: AbortSignal;
 }
 
 /**
- * Calls `stop` at most once: with `onTimeout()` after `ms` (never when `undefined`), or with the
- * reason of `signal`'s abort. Returns the cleanup, after which neither can fire any more. @internal
+ * Runs `attempt` and settles no later than `ms` (no limit when `undefined`) or an abort of `signal`,
+ * even if `attempt` ignores its signal: with `onTimeout()` as the failure after `ms`, with the caller's
+ * `signal.reason` (an `AbortError`) on abort. Then `own` is aborted with that reason; `attempt` gets
+ * its signal (`own` defaults to a new `AbortController`; `null`: none, for an attempt that would not use
+ * one: a signal costs ~2.5 µs on Node 20). Timer and listener are removed once settled.
+ *
+ * `then` and `fail` map the outcome (the value; the failure, thrown at once by `attempt` too) inside
+ * the one promise returned, as `.then(then, fail)` would without another promise: each may return a
+ * promise to follow, or throw. @internal
  */
-export function guard(
+export function race<T, R = T>(
   ms: number | undefined,
   onTimeout: (() => unknown) | undefined,
   signal: AbortSignal | undefined,
-  stop: (reason: unknown) => void,
-): () => void {
-  const cleanup = () => {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
-  };
-  const fire = (reason: unknown) => {
-    cleanup();
-    stop(reason);
-  };
-  const onAbort = () => fire(signal!.reason);
-  const timer = ms === undefined ? undefined : setTimeout(() => fire(onTimeout!()), ms);
-  signal?.addEventListener("abort", onAbort); // removed by cleanup
-  return cleanup;
+  attempt: (signal?: AbortSignal) => Promise<T>,
+  own?: Stoppable | null,
+  then?: (value: T) => R | PromiseLike<R>,
+  fail?: (error: unknown) => R | PromiseLike<R>,
+): Promise<R> {
+  // Nothing to race: the attempt's own promise, mapped.
+  if (ms === undefined && !signal) return start(attempt).then(then, fail);
+  return new Promise<R>((resolve, reject) => {
+    signal?.throwIfAborted(); // rejects with the caller's reason; nothing is started
+    const stoppable = own === undefined ? new AbortController() : own ?? undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    let settled = false;
+    // Once: with the attempt's outcome, or stopping it (the timeout's or the abort's reason).
+    const settle = (failed: boolean, outcome: unknown, stop?: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (onAbort) signal!.removeEventListener("abort", onAbort);
+      if (stop) stoppable?.abort(outcome);
+      try {
+        if (!failed) resolve(then ? then(outcome as T) : outcome as R);
+        else if (fail) resolve(fail(outcome));
+        else reject(outcome);
+      } catch (error) {
+        reject(error);
+      }
+    };
+    const pending = start(attempt, stoppable?.signal);
+    if (ms !== undefined) timer = setTimeout(() => settle(true, onTimeout!(), true), ms);
+    if (signal) signal.addEventListener("abort", onAbort = () => settle(true, signal.reason, true));
+    pending.then((value) => settle(false, value), (error: unknown) => settle(true, error));
+  });
 }
 
-/** Errors that are the caller's mistakes: they pass every wrapper as they are. */
-const MISTAKES = new WeakSet<object>();
-
-/** Marks `error` as the caller's mistake (see {@link withDeadline}); returns it. @internal */
-export function callerMistake<T extends object>(error: T): T {
-  MISTAKES.add(error);
-  return error;
+/** `attempt(signal)`, also when it throws at once (then a rejection). */
+function start<T>(attempt: (signal?: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  try {
+    return attempt(signal);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /**
  * `promise`, unless `signal` aborts first (then its reason); `promise` goes on either way. @internal
  */
 export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  return signal ? race(2 ** 31 - 1, () => ELAPSED, signal, () => promise, null) : promise;
+  return signal ? race(undefined, undefined, signal, () => promise, null) : promise;
 }
 
 /**
- * {@link race} with the client's `timeout` (none when `undefined`), which surfaces as {@link RapidataTimeoutError}. Any other
- * failure except the caller's abort, our own errors and the caller's mistakes becomes a `RapidataError` `ERR_NETWORK` (could not
- * reach `where`) with the platform's error as `cause`. @internal
+ * {@link race} with the client's `timeout` (none when `undefined`: then `attempt` gets no signal), which
+ * surfaces as {@link RapidataTimeoutError}; any failure reaches `fail` (else rejects) as {@link failure}
+ * makes it. @internal
  */
-export function withDeadline<T>(
+export function withDeadline<T, R = T>(
   what: "token request" | "API request",
   timeout: number | undefined,
   signal: AbortSignal | undefined,
   attempt: (signal?: AbortSignal) => Promise<T>,
   where: string | URL,
   own?: AbortController | null,
-): Promise<T> {
-  // No timeout: no signal of ours; the caller's, if any, still ends the wait.
-  return (timeout === undefined
-    ? untilAborted(new Promise<T>((resolve) => (signal?.throwIfAborted(), resolve(attempt()))), signal)
-    : race(timeout, () => new RapidataTimeoutError(what, timeout), signal, attempt, own)).catch(
-      failure(what, where, signal),
-    );
+  then?: (value: T) => R | PromiseLike<R>,
+  fail?: (error: unknown) => R | PromiseLike<R>,
+): Promise<R> {
+  const expired = timeout === undefined ? undefined : () => new RapidataTimeoutError(what, timeout);
+  return race(timeout, expired, signal, attempt, timeout === undefined ? null : own, then, (cause) => {
+    const error = failure(what, where, signal, cause);
+    if (fail) return fail(error);
+    throw error;
+  });
 }
 
 /**
- * What a failed attempt rejects with: our own errors, the caller's abort and the caller's mistakes as
- * they are; anything else (the platform's) as a `RapidataError` `ERR_NETWORK` (could not reach
- * `where`) with the platform's error as `cause`. @internal
+ * What a failed attempt fails with: our own errors and the caller's abort as they are; anything else
+ * (the platform's) as a `RapidataError` `ERR_NETWORK` (could not reach `where`) with the platform's
+ * error as `cause`. @internal
  */
-export function failure(what: string, where: string | URL, signal: AbortSignal | undefined): (cause: unknown) => never {
-  return (cause) => {
-    if (cause instanceof RapidataError || signal?.aborted || MISTAKES.has(cause as object)) throw cause;
-    const origin = typeof where === "string" ? where : where.origin; // (only here: a getter per call costs)
-    throw new RapidataError("ERR_NETWORK", `Rapidata ${what} failed: could not reach ${origin}`, { cause });
-  };
+export function failure(what: string, where: string | URL, signal: AbortSignal | undefined, cause: unknown): unknown {
+  if (cause instanceof RapidataError || signal?.aborted) return cause;
+  const origin = typeof where === "string" ? where : where.origin; // (only here: a getter per call costs)
+  return new RapidataError("ERR_NETWORK", `Rapidata ${what} failed: could not reach ${origin}`, { cause });
 }

@@ -35,7 +35,7 @@ export interface RetryPolicy {
  * settles, so the timer is the only way it ends well. @internal
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return race(ms, () => ELAPSED, signal, () => new Promise<void>(() => {}), null).catch((error: unknown) => {
+  return race(ms, () => ELAPSED, signal, () => new Promise<void>(() => {}), null, undefined, (error) => {
     if (error !== ELAPSED) throw error;
   });
 }

@@ -11,7 +11,7 @@ import type { TransportSettings } from "../options.ts";
 import type { TokenSource, WaitUntil } from "../token/source.ts";
 import { VERSION } from "../version.ts";
 import { challengeOf } from "./challenge.ts";
-import { callerMistake, untilAborted, withDeadline } from "./deadline.ts";
+import { untilAborted, withDeadline } from "./deadline.ts";
 import { type RetryPolicy, withRetries } from "./retry.ts";
 
 /** Redirect hops followed for one call. */
@@ -47,22 +47,19 @@ const BODY_HEADERS = ["type", "length", "encoding", "language", "location"];
 /**
  * After `fetch` failed with `error`: whether the caller's input is at fault (a GET or HEAD with a body,
  * or a request the platform refuses to build, such as a malformed method). Then `error`, the
- * platform's own `TypeError`, is marked so that it surfaces as it is, at once, and is never taken for a
- * network failure. Only runs on failures. @internal
+ * platform's own `TypeError`, surfaces as it is, at once, and is never taken for a network failure.
+ * Only runs on failures. @internal
  */
 export function isMistake(error: unknown, href: string, init: RequestInit): boolean {
   if (!(error instanceof TypeError)) return false;
-  let mistake = (init.method === "GET" || init.method === "HEAD") && init.body != null; // Bun builds those
-  if (!mistake) {
-    try {
-      // A stream body may be used up by the failed attempt: a stand-in keeps "there is a body".
-      new Request(href, { ...init, signal: null, body: init.body instanceof ReadableStream ? "" : init.body });
-    } catch (refused) {
-      mistake = refused instanceof TypeError;
-    }
+  if ((init.method === "GET" || init.method === "HEAD") && init.body != null) return true; // Bun builds those
+  try {
+    // A stream body may be used up by the failed attempt: a stand-in keeps "there is a body".
+    new Request(href, { ...init, signal: null, body: init.body instanceof ReadableStream ? "" : init.body });
+    return false;
+  } catch (refused) {
+    return refused instanceof TypeError;
   }
-  if (mistake) callerMistake(error);
-  return mistake;
 }
 
 /**
@@ -76,31 +73,42 @@ export function forAudience(response: Response, token: string, source: TokenSour
   return !said || /audience|resource/i.test(said);
 }
 
+/** What an exchange tells the JSON helpers besides the answer. @internal */
+export interface Sent {
+  /** Our token, when it was sent on the last hop (for redaction). */
+  bearer?: string;
+  /** The last hop's own controller (on the API origin): aborting it ends the answer's body too. */
+  attempt?: AbortController;
+}
+
 /**
  * Sends a request: to the API origin with our headers and token, anywhere else as it is. Reports the
- * token used (for redaction).
+ * token used (for redaction) and the last hop's controller in `sent`.
  *
  * On the API origin, redirects are followed by hand when `redirect` is `"follow"`: the bearer token is
  * dropped for good once a redirect leaves the API origin. A retry or the replay repeats the request as
  * it was sent last (URL, method, body, token). Retries follow the client's policy: 429 and 503 always,
  * 502, 504, timeouts and network errors only when a repeat is harmless, never with a body that cannot
- * be sent again. A 401 to our token makes the client renew it and send once more. @internal
+ * be sent again. A 401 to our token makes the client renew it and send once more.
+ *
+ * The usual call (a fresh cached token, a 2xx answer) takes a direct path: one promise over the
+ * platform's, no loop. Anything else continues on the full path from the first answer. Misuse found
+ * before sending throws (the caller turns it into a rejection). @internal
  */
-export async function exchange(
+export function exchange(
   transport: Transport,
-  url: URL,
+  href: string,
   init: ExchangeInit | undefined,
-  request?: Request,
-): Promise<{ response: Response; bearer?: string; attempt?: AbortController }> {
+  request: Request | undefined,
+  sent?: Sent,
+): Promise<Response> {
   const { settings, retry, source } = transport;
-  let href = url.href; // read once: URL getters are not free (workerd)
-  if (!href.startsWith(`${settings.apiOrigin}/`)) return { response: await settings.fetch(request ?? url, init) };
+  let origin = settings.apiOrigin; // of the current hop
+  if (!href.startsWith(`${origin}/`)) return settings.fetch(request ?? href, init);
   let method = (init?.method ?? request?.method ?? "GET").toUpperCase();
   let body = init?.body ?? null;
-  if (init?.body === undefined && request?.body && method !== "GET" && method !== "HEAD") {
-    body = await request.arrayBuffer(); // read once so the body can be replayed
-  }
-  const replayable = isReplayableBody(body); // the body as given: a stream is never sent twice
+  // A Request's body is read once, so that it can be replayed.
+  const unread = init?.body === undefined && request?.body && method !== "GET" && method !== "HEAD";
   // A stream fetch cannot send (locked, already read) is the caller's TypeError, before anything is sent
   // (the platform's own where it checks; workerd does not check a locked one).
   if (body instanceof ReadableStream) {
@@ -110,27 +118,43 @@ export async function exchange(
   const redirect = init?.redirect ?? request?.redirect ?? "follow";
   const signal = init?.signal ?? request?.signal ?? undefined;
   const given = init?.headers ?? request?.headers;
-  const headers = new Headers(given);
-  for (const [name, value] of settings.headers) if (!headers.has(name)) headers.set(name, value);
-  headers.set("x-client", X_CLIENT);
-  const tokenRequest = { signal, deadline: init?.deadline, waitUntil: init?.waitUntil };
+  // No headers of the caller's or the client's (the usual call): a plain record, cheaper than Headers
+  // to make and to send (the full path makes Headers of it).
+  let headers: Headers | Record<string, string>;
+  if (given === undefined && !settings.headers.length) {
+    headers = { "x-client": X_CLIENT };
+  } else {
+    headers = new Headers(given);
+    for (const [name, value] of settings.headers) if (!headers.has(name)) headers.set(name, value);
+    headers.set("x-client", X_CLIENT);
+  }
+  // The caller's own Authorization: no token of ours.
+  const theirs = headers instanceof Headers && headers.has("authorization");
   // A fresh cached token is taken as it is (no promise); anything else goes through the cache.
-  let token = headers.has("authorization") ? undefined : source.fresh?.() ?? await source.token(tokenRequest);
+  let token = theirs ? undefined : source.fresh?.();
   let bearer = token; // on the current hop: `headers` carries it as Authorization
-  // The last hop's own controller: aborting it ends the body of the answer too (the JSON helpers'
-  // deadline for reading it needs no signal of its own).
-  let last: AbortController | undefined;
+  /** The first hop's answer (or failure) when the direct path hands over. */
+  let first: Promise<Response> | undefined;
 
-  /** One attempt, following redirects; leaves `url`, `method`, `body` and `bearer` as sent last. */
-  async function send(): Promise<Response> {
-    for (let hops = 0;; hops++) {
-      if (bearer !== undefined) headers.set("authorization", `Bearer ${bearer}`);
-      const response = await withDeadline(
-        "API request",
-        settings.timeout,
-        signal,
-        (attemptSignal) => {
-          const sent: RequestInit = {
+  /** One hop: the request as it stands, under the deadline; `then` / `fail` see its outcome. */
+  function hop<R = Response>(
+    then?: (response: Response) => R | PromiseLike<R>,
+    fail?: (error: unknown) => R | PromiseLike<R>,
+  ): Promise<R> {
+    if (bearer !== undefined) {
+      if (headers instanceof Headers) headers.set("authorization", `Bearer ${bearer}`);
+      else headers.authorization = `Bearer ${bearer}`;
+    }
+    const at = href;
+    let asSent: RequestInit | undefined;
+    return withDeadline(
+      "API request",
+      settings.timeout,
+      signal,
+      (attemptSignal) =>
+        settings.fetch(
+          at,
+          asSent = {
             ...init, // other members (`cache`, `keepalive`, …) pass through; ours win
             method,
             headers,
@@ -147,21 +171,34 @@ export async function exchange(
               : attemptSignal,
             // A stream body needs `duplex` (Node, Deno); without one the member stays out.
             ...(body instanceof ReadableStream && { duplex: "half" }),
-          };
-          return settings.fetch(href, sent).catch((error: unknown) => {
-            isMistake(error, href, sent);
-            throw error;
-          });
-        },
-        url,
-        last = new AbortController(),
-      );
+          },
+        ),
+      origin,
+      sent && (sent.attempt = new AbortController()),
+      then,
+      (error) => {
+        // The caller's mistake surfaces as the platform's own TypeError, not as ERR_NETWORK.
+        const cause = (error as RapidataError).code === "ERR_NETWORK" && (error as Error).cause;
+        if (asSent && isMistake(cause, at, asSent)) error = cause;
+        if (fail) return fail(error);
+        throw error;
+      },
+    );
+  }
+
+  /** One attempt, following redirects; leaves `href`, `method`, `body` and `bearer` as sent last. */
+  async function send(): Promise<Response> {
+    const list = headers as Headers; // (made Headers by `full`)
+    for (let hops = 0;; hops++) {
+      const pending = first ?? hop();
+      first = undefined;
+      const response = await pending;
       const { status } = response;
       const location = response.headers.get("location");
       if (redirect !== "follow" || !REDIRECTS.includes(status) || location === null) return response;
       let next: URL | undefined;
       try {
-        next = new URL(location, url);
+        next = new URL(location, href);
       } catch { /* unusable */ }
       if (hops === MAX_REDIRECTS || !next || (next.protocol !== "https:" && next.protocol !== "http:")) {
         await response.body?.cancel();
@@ -172,55 +209,78 @@ export async function exchange(
       if (status === 303 ? method !== "GET" && method !== "HEAD" : status < 303 && method === "POST") {
         method = "GET";
         body = null;
-        for (const name of BODY_HEADERS) headers.delete(`content-${name}`);
+        for (const name of BODY_HEADERS) list.delete(`content-${name}`);
       } else if (!isReplayableBody(body)) {
         return response; // a stream cannot be sent twice: hand the redirect to the caller
       }
       await response.body?.cancel();
       // Leaving the origin: what a plain fetch would send there. Our headers go for good, and so do the
       // credentials fetch drops on a cross-origin redirect (ours never reaches another host).
-      if (next.origin !== url.origin) {
+      if (next.origin !== origin) {
         bearer = undefined;
         // Worked out here, not per call: the defaults the caller did not set itself are ours.
         const own = new Headers(given);
-        for (const [name] of settings.headers) if (!own.has(name)) headers.delete(name);
-        for (const name of LEFT_BEHIND) headers.delete(name);
+        for (const [name] of settings.headers) if (!own.has(name)) list.delete(name);
+        for (const name of LEFT_BEHIND) list.delete(name);
       }
-      url = next;
+      origin = next.origin;
       href = next.href;
     }
   }
 
-  // Looked at only when a failure could be retried (not on every call).
-  const idempotent = () => IDEMPOTENT.includes(method) || headers.has("idempotency-key");
-  const attempt = () =>
-    withRetries(
-      retry,
-      "api",
-      send,
-      // 429 / 503: the server did not process the request. The rest only when a repeat is harmless.
-      (status, transient) =>
-        isReplayableBody(body) &&
-        (status === 429 || status === 503 || ((status === 502 || status === 504 || transient) && idempotent())),
-      { signal, deadline: init?.deadline },
-    );
-  let response = await attempt();
-  // A 401 to our token (still sent on the last hop): every layer forgets it; renew and send once more.
-  // (Only with another token: a source that can give none, such as an unchanged token file, gets the 401.
-  // Not for a token without the API's audience: a new one with the same scope would lack it too.)
-  if (
-    response.status === 401 && bearer !== undefined && source.renewable && replayable &&
-    !forAudience(response, token!, source)
-  ) {
-    // Memory forgets at once; telling a store or broker may take its bound, which the caller's signal ends.
-    await untilAborted(source.rejected(token!), signal);
-    const renewed = await source.token(tokenRequest);
-    if (renewed !== token) {
-      await response.body?.cancel();
-      retry.emit({ type: "replay", status: 401 });
-      bearer = token = renewed;
-      response = await attempt();
+  /** The full path: retries, redirects and the 401 replay (from the first hop's outcome when given). */
+  async function full(): Promise<Response> {
+    const replayable = isReplayableBody(body); // the body as given: a stream is never sent twice
+    const list = headers instanceof Headers ? headers : (headers = new Headers(headers));
+    const tokenRequest = { signal, deadline: init?.deadline, waitUntil: init?.waitUntil };
+    if (!first) {
+      if (unread) body = await request!.arrayBuffer();
+      if (!theirs && token === undefined) bearer = token = await source.token(tokenRequest);
     }
+    // Looked at only when a failure could be retried (not on every call).
+    const idempotent = () => IDEMPOTENT.includes(method) || list.has("idempotency-key");
+    const attempt = () =>
+      withRetries(
+        retry,
+        "api",
+        send,
+        // 429 / 503: the server did not process the request. The rest only when a repeat is harmless.
+        (status, transient) =>
+          isReplayableBody(body) &&
+          (status === 429 || status === 503 || ((status === 502 || status === 504 || transient) && idempotent())),
+        { signal, deadline: init?.deadline },
+      );
+    let response = await attempt();
+    // A 401 to our token (still sent on the last hop): every layer forgets it; renew and send once more.
+    // (Only with another token: a source that can give none, such as an unchanged token file, gets the
+    // 401. Not for a token without the API's audience: a new one with the same scope would lack it too.)
+    if (
+      response.status === 401 && bearer !== undefined && source.renewable && replayable &&
+      !forAudience(response, token!, source)
+    ) {
+      // Memory forgets at once; telling a store or broker may take its bound, which the caller's signal ends.
+      await untilAborted(source.rejected(token!), signal);
+      const renewed = await source.token(tokenRequest);
+      if (renewed !== token) {
+        await response.body?.cancel();
+        retry.emit({ type: "replay", status: 401 });
+        bearer = token = renewed;
+        response = await attempt();
+      }
+    }
+    if (sent) sent.bearer = token;
+    return response;
   }
-  return { response, bearer: token, attempt: last };
+
+  if (unread || (!theirs && token === undefined)) return full();
+  // The direct path: the first hop of the first attempt; a 2xx answer is the result as it is.
+  if (sent) sent.bearer = token;
+  return hop((response) => {
+    if (response.status < 300) return response;
+    first = Promise.resolve(response);
+    return full();
+  }, (error) => {
+    first = Promise.reject(error);
+    return full();
+  });
 }

@@ -15,10 +15,11 @@ export type Query = Record<string, QueryValue | readonly QueryValue[]> | URLSear
 
 const SCALARS = ["string", "number", "boolean", "bigint"];
 
-/** Appends `query` to `url.search` (after any query the path already had). @internal */
-export function appendQuery(url: URL, query: Query | undefined): void {
-  if (query === undefined) return;
+/** `href` with `query` appended (after any query it had already). @internal */
+export function withQuery(href: string, query: Query | undefined): string {
+  if (query === undefined) return href;
   if (query === null || typeof query !== "object") throw new TypeError(`"query" must be an object`);
+  const url = new URL(href);
   for (const [key, raw] of query instanceof URLSearchParams ? query : Object.entries(query)) {
     for (const value of [raw].flat()) { // a value, or each value of an array
       if (value === undefined || value === null) continue;
@@ -28,17 +29,22 @@ export function appendQuery(url: URL, query: Query | undefined): void {
       url.searchParams.append(key, String(value));
     }
   }
+  return url.href;
 }
 
 /**
- * Resolves a path or URL string to a URL: strings starting with `/` are appended to the API base (which
- * may carry a path prefix), other strings must be absolute URLs. @internal
+ * Resolves a path or URL string to the URL to fetch: strings starting with `/` are appended to the API
+ * base (which may carry a path prefix), other strings must be absolute URLs. One on the API origin is
+ * taken as it is: once `<origin>/` is read, the rest can only be path, query and fragment, and the
+ * platform's fetch parses it anyway (a parse costs ~0.4 µs on Node 20). Any other is parsed (so that
+ * `HTTPS://API.…` is on the API origin too). @internal
  */
-export function resolveUrl(input: unknown, apiBase: string): URL {
+export function resolveUrl(input: unknown, apiBase: string, apiOrigin: string): string {
   if (typeof input === "string") {
-    if (input.startsWith("/") && !input.startsWith("//")) return new URL(apiBase + input);
+    if (input.startsWith("/") && !input.startsWith("//")) return apiBase + input;
+    if (input.startsWith(`${apiOrigin}/`)) return input;
     try {
-      return new URL(input);
+      return new URL(input).href;
     } catch { /* reported below */ }
   }
   throw new TypeError(`input must be a path starting with "/" or an absolute URL`);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { VERSION } from "../../mod.ts";
-import { type Echo, revoke, standInClient, stats } from "../support/control.ts";
+import type { RapidataEvent } from "../../mod.ts";
+import { type Echo, injectFaults, revoke, standInClient, stats } from "../support/control.ts";
 import { describe, it, otherOriginUrl, runtime, standInUrl } from "../support/harness.ts";
 
 describe("client.fetch", () => {
@@ -332,5 +333,79 @@ describe("401 replay", () => {
     const response = await rapidata.fetch(`${otherOriginUrl}/orders`);
     assert.equal(response.status, 401);
     assert.equal((await stats(creds.clientId)).tokenRequests, 0);
+  });
+
+  it("takes an absolute URL on the API origin in any spelling, and only that origin's", async () => {
+    const { rapidata } = await standInClient();
+    const token = await rapidata.accessToken();
+    const { host } = new URL(standInUrl);
+    for (
+      const url of [
+        `${standInUrl}/__stand-in/echo?x=1`,
+        `HTTP://${host.toUpperCase()}/__stand-in/echo?x=1`, // parsed: the same origin
+        `${standInUrl}/__stand-in/echo?x=1#fragment`,
+      ]
+    ) {
+      const echo = await (await rapidata.fetch(url)).json() as Echo;
+      assert.equal(echo.url, `${standInUrl}/__stand-in/echo?x=1`, url);
+      assert.equal(echo.headers.authorization, `Bearer ${token}`, url);
+    }
+    const other = await (await rapidata.fetch(`${otherOriginUrl}/__stand-in/echo`)).json() as Echo;
+    assert.equal(other.headers.authorization, undefined);
+  });
+});
+
+describe("client.fetch with a token already cached (the direct path)", () => {
+  it("hands any first answer but a 2xx to the full path: retries, redirects, the 401 replay", async () => {
+    const events: RapidataEvent[] = [];
+    const { rapidata, creds } = await standInClient({ onEvent: (event) => events.push(event), retry: { delay: 1 } });
+    const token = await rapidata.accessToken(); // fresh in the cache: each call below starts directly
+    const bearerOf = async (response: Response) => {
+      assert.equal(response.status, 200);
+      return ((await response.json()) as Echo).headers.authorization;
+    };
+
+    await injectFaults(creds.clientId, { api: [{ status: 503, headers: { "retry-after": "0" } }] });
+    assert.equal((await rapidata.fetch("/orders")).status, 200);
+    await injectFaults(creds.clientId, { api: [{ kind: "reset" }] });
+    assert.equal((await rapidata.fetch("/orders")).status, 200);
+    const timed = await standInClient({ timeout: 100, retry: { delay: 1 }, onEvent: (event) => events.push(event) });
+    await timed.rapidata.accessToken();
+    await injectFaults(timed.creds.clientId, { api: [{ kind: "delay", ms: 5_000 }] });
+    assert.equal((await timed.rapidata.fetch("/orders")).status, 200); // the first hop timed out, then retried
+    assert.deepEqual(
+      events.map((event) => event.type === "retry" && (event.status ?? event.code)).filter(Boolean),
+      [503, "ERR_NETWORK", "ERR_TIMEOUT"],
+    );
+    // A 4xx that is not a 401 comes back as it is, sent once.
+    const before = (await stats(creds.clientId)).apiCalls;
+    assert.equal((await rapidata.fetch("/order/none")).status, 404);
+    assert.equal((await stats(creds.clientId)).apiCalls, before + 1);
+
+    const redirected = await rapidata.fetch(
+      `/__stand-in/redirect?status=302&to=${encodeURIComponent("/__stand-in/echo")}`,
+    );
+    assert.equal(await bearerOf(redirected), `Bearer ${token}`);
+    const left = `/__stand-in/redirect?status=307&to=${encodeURIComponent(`${otherOriginUrl}/__stand-in/echo`)}`;
+    assert.equal(await bearerOf(await rapidata.fetch(left)), undefined);
+
+    await revoke(creds.clientId);
+    const replayed = await rapidata.fetch("/orders");
+    assert.equal(replayed.status, 200);
+    assert.notEqual(await rapidata.accessToken(), token);
+    assert.ok(events.some((event) => event.type === "replay"));
+  });
+
+  it("a caller's abort of the first hop is the caller's AbortError, not retried", async () => {
+    const { rapidata, creds } = await standInClient({ retry: { delay: 1 } });
+    await rapidata.accessToken();
+    await injectFaults(creds.clientId, { api: [{ kind: "delay", ms: 5_000, times: 5 }] });
+    const before = (await stats(creds.clientId)).apiCalls;
+    const controller = new AbortController();
+    const call = rapidata.fetch("/orders", { signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    await assert.rejects(call, { name: "AbortError" });
+    assert.equal((await stats(creds.clientId)).apiCalls, before + 1);
+    await assert.rejects(rapidata.fetch("/orders", { signal: controller.signal }), { name: "AbortError" });
   });
 });
