@@ -178,7 +178,8 @@ export function exchange(
       then,
       (error) => {
         // The caller's mistake surfaces as the platform's own TypeError, not as ERR_NETWORK.
-        const cause = (error as RapidataError).code === "ERR_NETWORK" && (error as Error).cause;
+        // (`error` is ours or the caller's abort reason, which may be anything, `null` too.)
+        const cause = error instanceof RapidataError && error.code === "ERR_NETWORK" && error.cause;
         if (asSent && isMistake(cause, at, asSent)) error = cause;
         if (fail) return fail(error);
         throw error;

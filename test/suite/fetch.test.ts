@@ -406,4 +406,17 @@ describe("client.fetch with a token already cached (the direct path)", () => {
     assert.equal((await stats(creds.clientId)).apiCalls, before + 1);
     await assert.rejects(rapidata.fetch("/orders", { signal: controller.signal }), { name: "AbortError" });
   });
+
+  it("an abort with a reason of any kind (null too) rejects with exactly that reason", async () => {
+    const { rapidata, creds } = await standInClient({ retry: { delay: 1 } });
+    await rapidata.accessToken();
+    for (const reason of [null, "stop", 0]) {
+      await injectFaults(creds.clientId, { api: [{ kind: "delay", ms: 5_000 }] });
+      const controller = new AbortController();
+      const call = rapidata.fetch("/orders", { signal: controller.signal });
+      setTimeout(() => controller.abort(reason), 20);
+      const outcome = await call.then(() => "answered", (error: unknown) => ({ error }));
+      assert.deepEqual(outcome, { error: reason });
+    }
+  });
 });
