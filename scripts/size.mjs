@@ -5,9 +5,9 @@ import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 
 // 10240 B until 0.1.0; issue 12 (token pipeline) and issue 14 (audience) added up to 11264 B; issue 17
-// (hot path: half the per-call cost, `timeout: false`, then the direct path: one promise over the
-// platform's) added 525 B: 11.5 KiB, not more.
-const LIMIT = 11776;
+// (hot path: half the per-call cost, `timeout: false`, the direct path: one promise over the
+// platform's, then less garbage per call) added 576 B.
+const LIMIT = 11840;
 /** The gzip size of the same bundle at 0.1.0 (git e4e9b6e), for the report. */
 const BASELINE = { version: "0.1.0", gzip: 10239 };
 /** Changes since, each measured when it landed (gzip B): the report lists them. */
@@ -39,6 +39,10 @@ const CHANGES = [
     +254,
   ],
   ["issue 17 after review: an abort reason of any kind (null too) passes the direct path as it is", +4],
+  [
+    "hot path (issue 17): the Bearer header made once per token, the API prefix joined once, no redirect loop made for a 2xx",
+    +60,
+  ],
 ];
 /** What each module of the bundle is for: the report prints what each costs. */
 const FEATURES = {

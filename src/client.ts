@@ -136,14 +136,14 @@ export function createClientFor(
     scope: resolved.grant?.scope,
   },
 ): RapidataClient {
-  const { apiUrl, apiOrigin, tokenEndpoint } = resolved.endpoints;
+  const { apiUrl, tokenEndpoint } = resolved.endpoints;
   const transport: Transport = { settings: resolved.transport, retry: resolved.retry, source };
-  const { timeout, native } = resolved.transport;
+  const { timeout, native, apiPrefix } = resolved.transport;
   const secrets = [resolved.grant?.clientSecret, resolved.fixed?.token];
 
   async function json<T>(method: string, path: string, options: RequestOptions = {}, body?: unknown): Promise<T> {
     onlyKnown(options, REQUEST_OPTIONS, method.toLowerCase());
-    const href = withQuery(resolveUrl(path, apiUrl, apiOrigin), options.query);
+    const href = withQuery(resolveUrl(path, apiUrl, apiPrefix), options.query);
     const headers = new Headers(options.headers);
     // JSON unless it is something `fetch` sends as it is (a string is JSON-encoded too) or no body at all.
     const encode =
@@ -233,7 +233,7 @@ export function createClientFor(
           typeof (input as Request | undefined)?.url === "string" && typeof (input as Request).method === "string"
             ? input as Request
             : undefined;
-        const href = resolveUrl(request ? request.url : input instanceof URL ? input.href : input, apiUrl, apiOrigin);
+        const href = resolveUrl(request ? request.url : input instanceof URL ? input.href : input, apiUrl, apiPrefix);
         return exchange(transport, href, init, request); // (no promise of its own: the direct path's)
       } catch (error) {
         return Promise.reject(error); // (a misuse: a rejection, as from fetch)

@@ -218,6 +218,8 @@ export interface TransportSettings {
   /** Milliseconds per attempt; `undefined`: none (`timeout: false`). */
   readonly timeout: number | undefined;
   readonly apiOrigin: string;
+  /** `apiOrigin` and `/`: what every URL on the API origin starts with (joined once, not per call). */
+  readonly apiPrefix: string;
   /** Extra headers of every API call (never an Authorization), as name-value pairs (cheaper than Headers). */
   readonly headers: readonly (readonly [string, string])[];
   /** The platform's `fetch` (no `fetch` option): aborting its signal ends an answer's body too. */
@@ -329,6 +331,7 @@ export function resolveOptions(options: ClientOptions, runtime: Runtime = {}): R
       fetch: fetcher,
       timeout,
       apiOrigin: endpoints.apiOrigin,
+      apiPrefix: `${endpoints.apiOrigin}/`,
       headers: [...headers],
       native: !userFetch,
     }),

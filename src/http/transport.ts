@@ -25,6 +25,8 @@ export interface Transport {
   readonly settings: TransportSettings;
   readonly retry: RetryPolicy;
   readonly source: TokenSource;
+  /** The last token sent and its `Bearer` header, made once per token (a JWT is ~1 KB to join). */
+  bearer?: readonly [token: string, header: string];
 }
 
 /** `fetch`'s init plus our per-call members. @internal */
@@ -104,8 +106,9 @@ export function exchange(
 ): Promise<Response> {
   const { settings, retry, source } = transport;
   let origin = settings.apiOrigin; // of the current hop
-  if (!href.startsWith(`${origin}/`)) return settings.fetch(request ?? href, init);
-  let method = (init?.method ?? request?.method ?? "GET").toUpperCase();
+  if (!href.startsWith(settings.apiPrefix)) return settings.fetch(request ?? href, init);
+  let method = init?.method ?? request?.method ?? "GET";
+  if (method !== "GET") method = method.toUpperCase();
   let body = init?.body ?? null;
   // A Request's body is read once, so that it can be replayed.
   const unread = init?.body === undefined && request?.body && method !== "GET" && method !== "HEAD";
@@ -142,8 +145,10 @@ export function exchange(
     fail?: (error: unknown) => R | PromiseLike<R>,
   ): Promise<R> {
     if (bearer !== undefined) {
-      if (headers instanceof Headers) headers.set("authorization", `Bearer ${bearer}`);
-      else headers.authorization = `Bearer ${bearer}`;
+      const last = transport.bearer; // `Bearer <token>`, made once per token
+      const value = last?.[0] === bearer ? last[1] : (transport.bearer = [bearer, `Bearer ${bearer}`])[1];
+      if (headers instanceof Headers) headers.set("authorization", value);
+      else headers.authorization = value;
     }
     const at = href;
     let asSent: RequestInit | undefined;
@@ -151,28 +156,27 @@ export function exchange(
       "API request",
       settings.timeout,
       signal,
-      (attemptSignal) =>
-        settings.fetch(
-          at,
-          asSent = {
-            ...init, // other members (`cache`, `keepalive`, …) pass through; ours win
-            method,
-            headers,
-            body,
-            redirect: "manual",
-            // The caller's signal also reaches the body after the headers (as with fetch): aborting
-            // closes the connection. The attempt's own signal ends the attempt on a timeout.
-            // (Where AbortSignal.any is missing, as in Vercel's Edge runtime, the attempt's signal only.)
-            // (No timeout: the caller's signal alone.)
-            signal: !attemptSignal
-              ? signal
-              : signal && AbortSignal.any
-              ? AbortSignal.any([signal, attemptSignal])
-              : attemptSignal,
-            // A stream body needs `duplex` (Node, Deno); without one the member stays out.
-            ...(body instanceof ReadableStream && { duplex: "half" }),
-          },
-        ),
+      (attemptSignal) => {
+        asSent = {
+          ...init, // other members (`cache`, `keepalive`, …) pass through; ours win
+          method,
+          headers,
+          body,
+          redirect: "manual",
+          // The caller's signal also reaches the body after the headers (as with fetch): aborting
+          // closes the connection. The attempt's own signal ends the attempt on a timeout.
+          // (Where AbortSignal.any is missing, as in Vercel's Edge runtime, the attempt's signal only.)
+          // (No timeout: the caller's signal alone.)
+          signal: !attemptSignal
+            ? signal
+            : signal && AbortSignal.any
+            ? AbortSignal.any([signal, attemptSignal])
+            : attemptSignal,
+        };
+        // A stream body needs `duplex` (Node, Deno); without one the member stays out.
+        if (body instanceof ReadableStream) (asSent as { duplex?: string }).duplex = "half";
+        return settings.fetch(at, asSent);
+      },
       origin,
       sent && (sent.attempt = new AbortController()),
       then,
@@ -187,50 +191,52 @@ export function exchange(
     );
   }
 
-  /** One attempt, following redirects; leaves `href`, `method`, `body` and `bearer` as sent last. */
-  async function send(): Promise<Response> {
-    const list = headers as Headers; // (made Headers by `full`)
-    for (let hops = 0;; hops++) {
-      const pending = first ?? hop();
-      first = undefined;
-      const response = await pending;
-      const { status } = response;
-      const location = response.headers.get("location");
-      if (redirect !== "follow" || !REDIRECTS.includes(status) || location === null) return response;
-      let next: URL | undefined;
-      try {
-        next = new URL(location, href);
-      } catch { /* unusable */ }
-      if (hops === MAX_REDIRECTS || !next || (next.protocol !== "https:" && next.protocol !== "http:")) {
-        await response.body?.cancel();
-        const problem = hops === MAX_REDIRECTS ? `more than ${MAX_REDIRECTS} times` : "to an unusable location";
-        throw new RapidataError("ERR_REDIRECT", `Rapidata API request was redirected ${problem}`);
-      }
-      // 303 turns anything but GET / HEAD into a GET, 301 and 302 turn a POST into one (as fetch does).
-      if (status === 303 ? method !== "GET" && method !== "HEAD" : status < 303 && method === "POST") {
-        method = "GET";
-        body = null;
-        for (const name of BODY_HEADERS) list.delete(`content-${name}`);
-      } else if (!isReplayableBody(body)) {
-        return response; // a stream cannot be sent twice: hand the redirect to the caller
-      }
-      await response.body?.cancel();
-      // Leaving the origin: what a plain fetch would send there. Our headers go for good, and so do the
-      // credentials fetch drops on a cross-origin redirect (ours never reaches another host).
-      if (next.origin !== origin) {
-        bearer = undefined;
-        // Worked out here, not per call: the defaults the caller did not set itself are ours.
-        const own = new Headers(given);
-        for (const [name] of settings.headers) if (!own.has(name)) list.delete(name);
-        for (const name of LEFT_BEHIND) list.delete(name);
-      }
-      origin = next.origin;
-      href = next.href;
-    }
-  }
-
   /** The full path: retries, redirects and the 401 replay (from the first hop's outcome when given). */
   async function full(): Promise<Response> {
+    /**
+     * One attempt, following redirects; leaves `href`, `method`, `body` and `bearer` as sent last.
+     * (In here: the direct path does not make it.)
+     */
+    async function send(): Promise<Response> {
+      for (let hops = 0;; hops++) {
+        const pending = first ?? hop();
+        first = undefined;
+        const response = await pending;
+        const { status } = response;
+        const location = response.headers.get("location");
+        if (redirect !== "follow" || !REDIRECTS.includes(status) || location === null) return response;
+        let next: URL | undefined;
+        try {
+          next = new URL(location, href);
+        } catch { /* unusable */ }
+        if (hops === MAX_REDIRECTS || !next || (next.protocol !== "https:" && next.protocol !== "http:")) {
+          await response.body?.cancel();
+          const problem = hops === MAX_REDIRECTS ? `more than ${MAX_REDIRECTS} times` : "to an unusable location";
+          throw new RapidataError("ERR_REDIRECT", `Rapidata API request was redirected ${problem}`);
+        }
+        // 303 turns anything but GET / HEAD into a GET, 301 and 302 turn a POST into one (as fetch does).
+        if (status === 303 ? method !== "GET" && method !== "HEAD" : status < 303 && method === "POST") {
+          method = "GET";
+          body = null;
+          for (const name of BODY_HEADERS) list.delete(`content-${name}`);
+        } else if (!isReplayableBody(body)) {
+          return response; // a stream cannot be sent twice: hand the redirect to the caller
+        }
+        await response.body?.cancel();
+        // Leaving the origin: what a plain fetch would send there. Our headers go for good, and so do the
+        // credentials fetch drops on a cross-origin redirect (ours never reaches another host).
+        if (next.origin !== origin) {
+          bearer = undefined;
+          // Worked out here, not per call: the defaults the caller did not set itself are ours.
+          const own = new Headers(given);
+          for (const [name] of settings.headers) if (!own.has(name)) list.delete(name);
+          for (const name of LEFT_BEHIND) list.delete(name);
+        }
+        origin = next.origin;
+        href = next.href;
+      }
+    }
+
     const replayable = isReplayableBody(body); // the body as given: a stream is never sent twice
     const list = headers instanceof Headers ? headers : (headers = new Headers(headers));
     const tokenRequest = { signal, deadline: init?.deadline, waitUntil: init?.waitUntil };

@@ -35,14 +35,14 @@ export function withQuery(href: string, query: Query | undefined): string {
 /**
  * Resolves a path or URL string to the URL to fetch: strings starting with `/` are appended to the API
  * base (which may carry a path prefix), other strings must be absolute URLs. One on the API origin is
- * taken as it is: once `<origin>/` is read, the rest can only be path, query and fragment, and the
+ * taken as it is: once `<origin>/` (`apiPrefix`) is read, the rest can only be path, query and fragment, and the
  * platform's fetch parses it anyway (a parse costs ~0.4 µs on Node 20). Any other is parsed (so that
  * `HTTPS://API.…` is on the API origin too). @internal
  */
-export function resolveUrl(input: unknown, apiBase: string, apiOrigin: string): string {
+export function resolveUrl(input: unknown, apiBase: string, apiPrefix: string): string {
   if (typeof input === "string") {
     if (input.startsWith("/") && !input.startsWith("//")) return apiBase + input;
-    if (input.startsWith(`${apiOrigin}/`)) return input;
+    if (input.startsWith(apiPrefix)) return input;
     try {
       return new URL(input).href;
     } catch { /* reported below */ }
